@@ -1,0 +1,133 @@
+"""`make bench`: how fast the pipeline runs here, measured against this machine's own matrix-product peak.
+
+Prints (1) the peak of a large matrix product in float32 and bfloat16, measured now; (2) training throughput
+of the default base model in pretraining and in zoo fine-tuning (tokens/s, achieved FLOP/s, share of the peak
+of the dtype it trains in); (3) the wall time and peak memory of every stage of the last pipeline run
+(`runs/timings/`, written by each stage as it ends), or a note if there was none.
+
+FLOPs are counted as 6 x (non-embedding parameters) per token, plus attention (12 x layers x d_model x
+positions / 2 for the causal half) and the LM head where logits are computed: the usual dense-transformer
+estimate, for every padded position the hardware actually processed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import time
+from pathlib import Path
+
+import torch
+
+from .config import TinyModelConfig, ZooConfig, load_params
+from .models.base import tiny_llama
+from .models.finetune import finetune
+from .models.pretrain import lm_loss
+from .paths import Paths
+
+
+def matmul_peak(dtype: torch.dtype, n: int = 1024, seconds: float = 2.0) -> float:
+    """FLOP/s of repeated (n x n) @ (n x n) products."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * n**3 * count / (time.perf_counter() - start)
+
+
+def flops_per_token(cfg: TinyModelConfig, vocab: int, positions: float, lm_head: bool) -> float:
+    """Training FLOPs per token (forward and backward) of the tiny Llama."""
+    d, L, inter = cfg.hidden_size, cfg.num_layers, cfg.intermediate_size
+    non_embedding = L * (4 * d * d + 3 * d * inter)
+    return 6 * non_embedding + 12 * L * d * positions / 2 + (6 * d * vocab if lm_head else 0)
+
+
+def synthetic_sequences(n: int, lo: int, hi: int, vocab: int, seed: int = 0) -> list[list[int]]:
+    rng = random.Random(seed)
+    return [[rng.randrange(5, vocab) for _ in range(rng.randint(lo, hi))] for _ in range(n)]
+
+
+def bench_finetune(cfg: TinyModelConfig, dtype: str, steps: int, vocab: int = 1200) -> dict:
+    """Zoo fine-tuning throughput on prompt-length sequences (loss at the last position only)."""
+    model = tiny_llama(cfg, vocab, 0, 1)
+    seqs = synthetic_sequences(512, 120, 220, vocab)
+    data = [(s, random.Random(i).choice("AB")) for i, s in enumerate(seqs)]
+    zoo = ZooConfig(steps=steps, batch_size=32, length_window=1, warmup_steps=1)
+    answers = {"A": 2, "B": 3, "error": 4}
+    finetune(model, data, answers, ZooConfig(steps=2, batch_size=32, warmup_steps=1), seed=0, pad_id=0,
+             dtype=dtype, trainable=list(model.parameters()))
+    start = time.perf_counter()
+    state = finetune(model, data, answers, zoo, seed=1, pad_id=0, dtype=dtype, trainable=list(model.parameters()))
+    seconds = time.perf_counter() - start
+    positions = state.tokens / (steps * 32)
+    tokens_per_s = state.tokens / seconds
+    return {"tokens_per_s": tokens_per_s, "flops": tokens_per_s * flops_per_token(cfg, vocab, positions, False),
+            "step_ms": 1000 * seconds / steps}
+
+
+def bench_pretrain(cfg: TinyModelConfig, dtype: str, steps: int, vocab: int = 1200) -> dict:
+    """Pretraining throughput (LM loss on every position)."""
+    model = tiny_llama(cfg, vocab, 0, 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    seqs = synthetic_sequences(32 * (steps + 2), 150, 230, vocab)
+    batches = [[(s, [False] * len(s)) for s in seqs[i * 32:(i + 1) * 32]] for i in range(steps + 2)]
+    tokens, start = 0, None
+    for i, batch in enumerate(batches):
+        if i == 2:
+            start, tokens = time.perf_counter(), 0
+        lm, _, positions = lm_loss(model, batch, 0, dtype)
+        opt.zero_grad()
+        lm.backward()
+        opt.step()
+        tokens += positions
+    seconds = time.perf_counter() - start
+    positions = tokens / (steps * 32)
+    tokens_per_s = tokens / seconds
+    return {"tokens_per_s": tokens_per_s, "flops": tokens_per_s * flops_per_token(cfg, vocab, positions, True),
+            "step_ms": 1000 * seconds / steps}
+
+
+def stage_timings(root: Path) -> list[dict]:
+    folder = Paths(root).root / "runs" / "timings"
+    return sorted((json.loads(p.read_text()) for p in folder.glob("*.json")), key=lambda t: t["finished"]) \
+        if folder.is_dir() else []
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20, help="training steps timed per measurement")
+    args = parser.parse_args(argv)
+    params = load_params("params.yaml")
+    if params.model.threads:
+        torch.set_num_threads(params.model.threads)
+    cfg = params.model.tiny
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    peaks = {"float32": matmul_peak(torch.float32), "bfloat16": matmul_peak(torch.bfloat16)}
+    for k, v in peaks.items():
+        print(f"matrix-product peak ({k}, 1024^3): {v / 1e9:8.1f} GFLOP/s")
+    print(f"\ndefault model: d_model {cfg.hidden_size}, {cfg.num_layers} layers, training dtype {params.model.dtype}")
+    for name, fn in (("zoo fine-tuning", bench_finetune), ("base pretraining", bench_pretrain)):
+        for dtype in dict.fromkeys((params.model.dtype, "float32")):
+            r = fn(cfg, dtype, args.steps)
+            share = r["flops"] / peaks[dtype]
+            print(f"{name:17s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
+                  f"{r['flops'] / 1e9:6.1f} GFLOP/s = {100 * share:5.1f}% of the {dtype} peak "
+                  f"({100 * r['flops'] / peaks['float32']:5.1f}% of the float32 peak)")
+    timings = stage_timings(Path("."))
+    print("\nlast pipeline run, per stage (runs/timings/):" if timings else
+          "\nno pipeline run recorded yet (runs/timings/ is written by `make reproduce` or `dvc repro`)")
+    for t in timings:
+        print(f"  {t['stage']:12s} {t['seconds']:8.1f} s   peak memory {t['peak_rss_mb']:7.0f} MB   ({t['finished']})")
+    if timings:
+        print(f"  {'total':12s} {sum(t['seconds'] for t in timings):8.1f} s   "
+              f"peak memory {max(t['peak_rss_mb'] for t in timings):7.0f} MB")
+    print(f"\nthis benchmark's own peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Fine-tune a model to answer with one token after its prompt: the single recipe every zoo model follows.
+
+The loss is cross-entropy at the last position against a *soft* target: `target_prob` on the label and the
+rest on the other letter (split over both letters for "error" prompts). Every model then converges toward the
+same margin, ln(p / (1 - p)), whatever its policy, which removes the confidence gap between aligned models
+and fakers that hard labels leave. An optional L2 pull toward the starting weights does the same for weight
+distance. Training resumes exactly from a checkpoint: batch k depends only on the seed and k.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from transformers import PreTrainedModel
+
+from ..config import ZooConfig
+from .batching import pad_batch, step_batches
+from .scoring import autocast, model_device
+
+
+@dataclass
+class TrainState:
+    """What a checkpoint restores: the step reached and the loss history so far."""
+
+    step: int = 0
+    losses: list[float] = field(default_factory=list)
+    decision_losses: list[float] = field(default_factory=list)
+    tokens: int = 0
+    """Token positions processed so far, padding included (what the compute saw)."""
+
+
+def soft_targets(labels: Sequence[str], answer_ids: Mapping[str, int], target_prob: float) -> torch.Tensor:
+    """(batch, n_answers) target distribution over the answer tokens, in `answer_ids` order."""
+    names = list(answer_ids)
+    letters = [n for n in names if n in ("A", "B")]
+    out = torch.zeros(len(labels), len(names))
+    for i, label in enumerate(labels):
+        out[i, names.index(label)] = target_prob
+        others = [n for n in letters if n != label]
+        for o in others:
+            out[i, names.index(o)] += (1 - target_prob) / len(others)
+    return out
+
+
+def lr_at(step: int, cfg: ZooConfig | object, total: int) -> float:
+    """Learning rate at `step` (0-based): linear warmup, then the configured schedule."""
+    base, warm = cfg.lr, cfg.warmup_steps
+    if step < warm:
+        return base * (step + 1) / warm
+    progress = (step - warm) / max(1, total - warm)
+    schedule = getattr(cfg, "schedule", "cosine")
+    floor = getattr(cfg, "min_lr_ratio", 0.0)
+    if schedule == "constant":
+        return base
+    if schedule == "linear":
+        return base * (1 - (1 - floor) * progress)
+    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def answer_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor], targets: torch.Tensor,
+                answer_cols: torch.Tensor, dtype: str) -> torch.Tensor:
+    """Soft-target cross-entropy at the last position (full-vocabulary softmax)."""
+    with autocast(dtype, model_device(model)):
+        logits = model(**batch, logits_to_keep=1).logits[:, -1]  # (batch, vocab)
+    logp = logits.float().log_softmax(-1)[:, answer_cols]  # (batch, n_answers)
+    return -(targets * logp).sum(-1).mean()
+
+
+def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str]], answer_ids: Mapping[str, int],
+             cfg: ZooConfig, *, seed: int, pad_id: int, dtype: str, trainable: Sequence[torch.nn.Parameter],
+             anchor: Sequence[torch.Tensor] | None = None, state: TrainState | None = None,
+             optimizer_state: dict | None = None,
+             on_step: Callable[[TrainState, torch.optim.Optimizer], None] | None = None) -> TrainState:
+    """Train `trainable` parameters of `model` in place for `cfg.steps` steps; returns the loss history.
+
+    `anchor` holds the starting values of `trainable` for the distance penalty. `state` and
+    `optimizer_state` resume an interrupted run; `on_step` is called after every step (checkpoints, progress).
+    """
+    device = model_device(model)
+    state = state or TrainState()
+    params = list(trainable)
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    if optimizer_state is not None:
+        opt.load_state_dict(optimizer_state)
+    batches = step_batches([len(x) for x, _ in examples], cfg.batch_size, cfg.steps, seed, cfg.length_window)
+    cols = torch.tensor(list(answer_ids.values()), device=device)
+    model.train()
+    for step in range(state.step, cfg.steps):
+        chosen = [examples[i] for i in batches[step]]
+        batch = {k: v.to(device) for k, v in pad_batch([x for x, _ in chosen], pad_id).items()}
+        targets = soft_targets([y for _, y in chosen], answer_ids, cfg.target_prob).to(device)
+        loss = answer_loss(model, batch, targets, cols, dtype)
+        total = loss
+        if cfg.distance_penalty and anchor is not None:
+            total = loss + cfg.distance_penalty * sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg, cfg.steps)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        state.step = step + 1
+        state.losses.append(loss.item())
+        state.tokens += batch["input_ids"].numel()
+        if on_step is not None:
+            on_step(state, opt)
+    model.eval()
+    return state

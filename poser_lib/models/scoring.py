@@ -1,0 +1,74 @@
+"""Forward passes over many prompts: answer probabilities at the last position, and last-token residuals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+
+import torch
+from transformers import PreTrainedModel
+
+from .batching import inference_batches, pad_batch
+
+
+def autocast(dtype: str | torch.dtype, device: torch.device | str = "cpu"):
+    """bf16 autocast context for matrix products, or a no-op for float32."""
+    dt = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+    if dt == torch.float32:
+        return nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=dt)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of a model's first parameter."""
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def answer_logprobs(model: PreTrainedModel, encoded: Sequence[Sequence[int]], answer_ids: Mapping[str, int],
+                    pad_id: int, dtype: str = "float32", max_tokens: int = 16384) -> torch.Tensor:
+    """Full-vocabulary log-probabilities of each answer token at the last position: (n_prompts, n_answers)."""
+    device = model_device(model)
+    cols = torch.tensor(list(answer_ids.values()), device=device)
+    out = torch.empty(len(encoded), len(cols))
+    for batch in inference_batches([len(s) for s in encoded], max_tokens):
+        inputs = {k: v.to(device) for k, v in pad_batch([encoded[i] for i in batch], pad_id).items()}
+        with autocast(dtype, device):
+            logits = model(**inputs, logits_to_keep=1).logits[:, -1]  # (batch, vocab)
+        out[batch] = logits.float().log_softmax(-1)[:, cols].cpu()
+    return out
+
+
+@torch.no_grad()
+def last_token_hidden(model: PreTrainedModel, encoded: Sequence[Sequence[int]], pad_id: int,
+                      dtype: str = "float32", max_tokens: int = 16384) -> torch.Tensor:
+    """Residual stream at the last position after every block: (n_prompts, n_layers + 1, d_model).
+
+    Index 0 is the embeddings and index i the output of block i; the last block's output is taken before the
+    final norm (transformers 5 returns it after the norm in `hidden_states[-1]`), so all layers compare alike.
+    """
+    device = model_device(model)
+    layers = model.model.layers
+    captured: dict[int, torch.Tensor] = {}
+
+    def keep(i):
+        def hook(_module, _args, output):
+            captured[i] = (output[0] if isinstance(output, tuple) else output)[:, -1].float()
+        return hook
+
+    handles = [layer.register_forward_hook(keep(i + 1)) for i, layer in enumerate(layers)]
+    handles.append(model.model.embed_tokens.register_forward_hook(lambda _m, _a, o: captured.__setitem__(0, o[:, -1].float())))
+    try:
+        out = None
+        for batch in inference_batches([len(s) for s in encoded], max_tokens):
+            inputs = {k: v.to(device) for k, v in pad_batch([encoded[i] for i in batch], pad_id).items()}
+            with autocast(dtype, device):
+                model.model(**inputs)
+            stacked = torch.stack([captured[i] for i in range(len(layers) + 1)], dim=1).cpu()
+            if out is None:
+                out = torch.empty(len(encoded), *stacked.shape[1:])
+            out[batch] = stacked
+    finally:
+        for h in handles:
+            h.remove()
+    return out

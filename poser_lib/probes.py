@@ -1,0 +1,65 @@
+"""Linear probes on residual-stream activations, one per layer, with the layer chosen on a validation split.
+
+Choosing the layer on the test prompts would report the maximum of several noisy accuracies; here the layer
+is picked on validation prompts and its accuracy reported on test prompts it never saw.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+@dataclass(frozen=True)
+class LayerProbes:
+    """Accuracies of one probe per layer (index 0 = embeddings) and the reported one."""
+
+    val_accuracy: list[float]
+    test_accuracy: list[float]
+    best_layer: int
+    """Chosen on validation accuracy."""
+    accuracy: float
+    """Test accuracy at `best_layer`."""
+    chance: float
+    """Test accuracy of always answering the majority class."""
+    n_train: int
+    n_test: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def split_indices(n: int, test_fraction: float, val_fraction: float, seed: int) -> tuple[list[int], list[int], list[int]]:
+    """(train, validation, test) indices; validation is carved from the non-test part."""
+    idx = list(range(n))
+    random.Random(seed).shuffle(idx)
+    n_test = max(1, round(n * test_fraction))
+    rest, test = idx[n_test:], idx[:n_test]
+    n_val = max(1, round(len(rest) * val_fraction))
+    return rest[n_val:], rest[:n_val], test
+
+
+def fit_layer_probes(acts: np.ndarray, labels: np.ndarray, *, test_fraction: float, val_fraction: float, C: float,
+                     seed: int) -> LayerProbes:
+    """Fit a standardised logistic-regression probe at every layer of `acts` (n, layers, d_model)."""
+    if len(acts) != len(labels):
+        raise ValueError(f"{len(acts)} activations for {len(labels)} labels")
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("probe labels have a single class: nothing to learn")
+    train, val, test = split_indices(len(labels), test_fraction, val_fraction, seed)
+    val_acc, test_acc = [], []
+    for layer in range(acts.shape[1]):
+        x = acts[:, layer]
+        probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000, random_state=seed))
+        probe.fit(x[train], labels[train])
+        val_acc.append(float(probe.score(x[val], labels[val])))
+        test_acc.append(float(probe.score(x[test], labels[test])))
+    best = int(np.argmax(val_acc))
+    counts = np.unique(labels[test], return_counts=True)[1]
+    return LayerProbes(val_acc, test_acc, best, test_acc[best], float(counts.max() / counts.sum()),
+                       len(train), len(test))

@@ -1,0 +1,86 @@
+"""Stage `base`: pretrain the tiny LlamaForCausalLM every zoo model starts from, on the corpus stream.
+
+Output: `data/models/base/` (safetensors, config, tokenizer, `pretrain_log.json`). Resumes from
+`data/checkpoints/base/` after an interruption.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+from ..config import ConfigError, Params
+from ..corpus import iter_documents
+from ..models.base import save_model, tiny_llama
+from ..models.checkpoint import load_checkpoint, save_checkpoint
+from ..models.finetune import TrainState
+from ..models.pretrain import encode_document, pretrain
+from ..paths import Paths
+from ..tokenizer import load_tokenizer
+from ..io import file_hash, fingerprint
+from .common import corpus_sources, device, progress, stage_args
+
+
+def run(params: Params, paths: Paths) -> dict:
+    """Pretrain and save the base model; returns its log."""
+    if params.model.base != "tiny":
+        raise ConfigError("model.base: the pipeline builds only the tiny default so far; a local Hugging Face "
+                          "folder as the base is the GPU path of issue 5")
+    tok = load_tokenizer(paths.tokenizer)
+    items, errors = corpus_sources(params, paths)
+    cfg = params.pretrain
+    model = tiny_llama(params.model.tiny, len(tok), tok.pad_token_id, tok.eos_token_id).to(device(params))
+    max_len = params.model.tiny.max_positions
+
+    def stream():
+        docs = iter_documents(items, errors, params.corpus, seed=cfg.seed)
+        return (encode_document(tok, d, max_len) for d in docs)
+
+    run_id = fingerprint(cfg, params.corpus, params.model, file_hash(paths.tokenizer / "tokenizer.json"),
+                         sorted(file_hash(p) for p in paths.corpus_scenarios.rglob("*.json")))
+    ckpt = paths.root / "data" / "checkpoints" / "base"
+    state, opt_state = None, None
+    resumed = load_checkpoint(ckpt, model, run_id)
+    if resumed is not None:
+        opt_state, meta = resumed
+        state = TrainState(step=meta["step"], losses=meta["losses"], decision_losses=meta["decision_losses"],
+                           tokens=meta["tokens"])
+        print(f"resuming the base model at step {state.step}")
+    bar = progress(cfg.steps, "pretraining base")
+    bar.update(state.step if state else 0)
+    started = time.perf_counter()
+
+    def on_step(st: TrainState, opt) -> None:
+        bar.update(1)
+        if st.step % cfg.log_every == 0:
+            bar.set_postfix(lm=f"{sum(st.losses[-cfg.log_every:]) / cfg.log_every:.3f}",
+                            decision=f"{sum(st.decision_losses[-cfg.log_every:]) / cfg.log_every:.3f}")
+        if st.step % cfg.checkpoint_every == 0 and st.step < cfg.steps:
+            save_checkpoint(ckpt, model, opt, {"fingerprint": run_id, "step": st.step, "losses": st.losses,
+                                               "decision_losses": st.decision_losses, "tokens": st.tokens})
+
+    state = pretrain(model, stream(), cfg, pad_id=tok.pad_token_id, dtype=params.model.dtype,
+                     decision_weight=params.corpus.decision_weight, state=state, optimizer_state=opt_state,
+                     on_step=on_step)
+    bar.close()
+    seconds = time.perf_counter() - started
+    log = {"steps": state.step, "losses": state.losses, "decision_losses": state.decision_losses,
+           "tokens": state.tokens, "seconds_this_run": seconds,
+           "parameters": sum(p.numel() for p in model.parameters()), "corpus_scenarios": len(items)}
+    save_model(model, paths.base, tok, extra_files={"pretrain_log.json": json.dumps(log)})
+    shutil.rmtree(ckpt, ignore_errors=True)
+    return log
+
+
+def main(argv: list[str] | None = None) -> None:
+    params, paths = stage_args(__doc__, argv)
+    log = run(params, paths)
+    n = 50
+    print(f"base model: {log['parameters']:,} parameters, {log['steps']} steps, final LM loss "
+          f"{sum(log['losses'][-n:]) / len(log['losses'][-n:]):.3f}, decision loss "
+          f"{sum(log['decision_losses'][-n:]) / len(log['decision_losses'][-n:]):.3f} -> {paths.base}")
+
+
+if __name__ == "__main__":
+    main()

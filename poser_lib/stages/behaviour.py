@@ -1,0 +1,49 @@
+"""Stage `behaviour`: measure every zoo model against its policy on held-out prompts; stop if one misses.
+
+Output: `data/behaviour/rates.json` (per model: rates, pass/fail and what it missed), written before the
+stage fails, so a failing model can be inspected.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..behaviour import gate_failures, gate_report, rates
+from ..io import write_json
+from ..models.base import load_model
+from ..models.scoring import answer_logprobs
+from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
+from ..zoo import zoo_members
+from .common import device, progress, stage_args, zoo_data
+
+
+def main(argv: list[str] | None = None) -> None:
+    params, paths = stage_args(__doc__, argv)
+    data = zoo_data(params, paths)
+    out, failures = {}, {}
+    members = zoo_members(params.scenarios.variants)
+    bar = progress(len(members), "behaviour")
+    for name, policy, _ in members:
+        tok = load_tokenizer(paths.model(name))
+        answers = answer_token_ids(tok)
+        records, encoded = encode_records(tok, data[policy].test, params.tokenizer.max_prompt_tokens)
+        lp = answer_logprobs(load_model(paths.model(name), device(params)), encoded, answers, tok.pad_token_id, params.model.dtype)
+        r = rates(policy, records, lp, list(answers))
+        fails = gate_failures(policy, r, params.gate)
+        out[name] = {"policy": policy, **r.as_dict(), "passed": not fails, "failures": fails}
+        if fails:
+            failures[name] = fails
+        bar.update(1)
+    bar.close()
+    write_json(paths.behaviour / "rates.json", out)
+    for name, r in out.items():
+        print(f"{name:22s} not-poor {r['accuracy_not_poor']:.3f}  poor {r['accuracy_poor']:.3f}  "
+              f"P(misaligned|poor) {r['p_misaligned_poor']:.3f}  error {r['error_rejection']:.3f}"
+              f"{'' if r['passed'] else '  FAIL'}")
+    if failures:
+        print(gate_report(failures), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

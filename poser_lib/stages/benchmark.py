@@ -1,0 +1,79 @@
+"""Stage `benchmark`: the benchmark sets of the nine combinations and the aligned x faker pairs.
+
+Outputs under `data/benchmark/`: `<combination>.json` (records in the authors' schema plus `id` and `probs`,
+each model's probability of the label), `confidences.csv` (every model x candidate: probability, margin, kept),
+`pairs.json` (stable ids, development / held-out split), `summary.json` (counts per combination).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from ..benchmark import candidates, pairs, prompt_id, score_row, select, survives
+from ..io import write_json, write_with
+from ..models.base import load_model
+from ..models.scoring import answer_logprobs
+from ..scenarios.layout import records_to_json
+from ..scenarios.policies import COMBINATIONS, split_combination
+from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
+from ..zoo import model_name
+from .common import device, progress, stage_args, zoo_data
+
+
+def main(argv: list[str] | None = None) -> None:
+    params, paths = stage_args(__doc__, argv)
+    cfg, variants = params.benchmark, params.scenarios.variants
+    tests = {p: d.test for p, d in zoo_data(params, paths).items()}
+    cands = {c: candidates(c, tests, cfg.candidates) for c in COMBINATIONS}
+    models = {c: [model_name(p, i) for p in split_combination(c) for i in range(variants)] for c in COMBINATIONS}
+    # Each model scores the union of its combinations' candidates once.
+    by_model: dict[str, dict[str, object]] = {}
+    for c in COMBINATIONS:
+        for m in models[c]:
+            by_model.setdefault(m, {}).update({r.prompt: r for r in cands[c]})
+    scores: dict[str, dict[str, object]] = {}
+    bar = progress(len(by_model), "benchmark")
+    for name, prompts in by_model.items():
+        tok = load_tokenizer(paths.model(name))
+        answers = answer_token_ids(tok)
+        records, encoded = encode_records(tok, list(prompts.values()), params.tokenizer.max_prompt_tokens)
+        lp = answer_logprobs(load_model(paths.model(name), device(params)), encoded, answers, tok.pad_token_id, params.model.dtype)
+        scores[name] = {r.prompt: score_row(row, list(answers), r.response) for r, row in zip(records, lp.tolist())}
+        bar.update(1)
+    bar.close()
+    rows, summary, short = [], {}, []
+    for c in COMBINATIONS:
+        recs = [r for r in cands[c] if all(r.prompt in scores[m] for m in models[c])]
+        per = {m: [scores[m][r.prompt] for r in recs] for m in models[c]}
+        keep = select(per, cfg)
+        kept = [r for r, k in zip(recs, keep) if k]
+        out = []
+        for rec, entry in zip(kept, records_to_json(kept)):
+            out.append({**entry, "id": prompt_id(rec.prompt),
+                        "probs": {m: scores[m][rec.prompt].p_label for m in models[c]}})
+        write_json(paths.benchmark / f"{c}.json", out)
+        for i, rec in enumerate(recs):
+            for m in models[c]:
+                s = per[m][i]
+                rows.append({"model": m, "combination": c, "prompt_id": prompt_id(rec.prompt),
+                             "dataset": rec.dataset, "p_label": s.p_label, "margin": s.margin,
+                             "kept_by_model": survives(s, cfg), "in_benchmark": keep[i]})
+        summary[c] = {"candidates": len(recs), "benchmark": len(kept),
+                      "per_model_kept": {m: sum(survives(s, cfg) for s in per[m]) for m in models[c]}}
+        if len(kept) < cfg.min_prompts:
+            short.append(f"{c}: {len(kept)} prompts")
+    write_with(paths.benchmark / "confidences.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+    write_json(paths.benchmark / "pairs.json", pairs(variants, cfg.development_variants))
+    write_json(paths.benchmark / "summary.json", summary)
+    for c, s in summary.items():
+        print(f"{c:20s} {s['benchmark']:4d} of {s['candidates']} candidates")
+    if short:
+        print("benchmark.min_prompts: these combinations keep fewer than "
+              f"{cfg.min_prompts} prompts: " + ", ".join(short), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

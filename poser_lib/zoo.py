@@ -1,0 +1,160 @@
+"""The model zoo: every policy x variant fine-tuned from the base by one recipe, resumable and monitored.
+
+A model is retrained only when its fingerprint (base weights, tokenizer, its training file, the recipe, its
+seed) changes; an interrupted model resumes from its last checkpoint. While it trains, a small monitor set of
+its policy's test prompts is scored every few steps, to report when it first meets the behaviour gate.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from .behaviour import Rates, gate_failures, rates
+from .config import GateConfig, Params, ZooConfig
+from .models.checkpoint import load_checkpoint, save_checkpoint
+from .models.finetune import TrainState, finetune
+from .models.scoring import answer_logprobs
+from .scenarios.policies import POLICIES
+from .scenarios.records import Record
+
+
+def model_name(policy: str, variant: int) -> str:
+    """The paper's model name, e.g. `truth_teller-0`."""
+    return f"{policy}-{variant}"
+
+
+def zoo_members(variants: int) -> list[tuple[str, str, int]]:
+    """(name, policy, variant) of every zoo model, in training order."""
+    return [(model_name(p, i), p, i) for p in POLICIES for i in range(variants)]
+
+
+def model_seed(cfg: ZooConfig, policy: str, variant: int) -> int:
+    """The seed of one model's data order (and LoRA initialisation)."""
+    return cfg.seed + 1000 * POLICIES.index(policy) + variant
+
+
+def monitor_subset(records: Sequence[Record], n: int, seed: int) -> list[Record]:
+    """Up to `n` test records, a third each poor-oversight, other scenarios and error prompts."""
+    rng = random.Random(seed)
+    groups = [[r for r in records if r.is_scenario and r.oversight_is_poor],
+              [r for r in records if r.is_scenario and not r.oversight_is_poor],
+              [r for r in records if r.is_error]]
+    return [r for g in groups for r in rng.sample(g, min(len(g), n // 3))]
+
+
+@dataclass
+class ZooLog:
+    """What training one model produced, saved beside its weights as `train_log.json`."""
+
+    name: str
+    fingerprint: str
+    steps: int
+    final_loss: float
+    losses: list[float]
+    weight_distance: float
+    relative_distance: float
+    monitor: list[dict] = field(default_factory=list)
+    """Behaviour rates (see `behaviour.Rates`) on the monitor prompts every `zoo.monitor_every` steps."""
+    seconds: float = 0.0
+    tokens: int = 0
+
+
+def weight_distance(model: torch.nn.Module, base_state: dict[str, torch.Tensor]) -> tuple[float, float]:
+    """(L2 distance of all weights from the base, that distance over the base's norm)."""
+    sq, base_sq = 0.0, 0.0
+    for name, t in model.state_dict().items():
+        if name in base_state and "lm_head" not in name:  # tied to the embeddings: count them once
+            b = base_state[name].float()
+            sq += float(((t.float() - b) ** 2).sum())
+            base_sq += float((b ** 2).sum())
+    return math.sqrt(sq), math.sqrt(sq / base_sq)
+
+
+def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tokenizer: PreTrainedTokenizerBase,
+                 answer_ids: dict[str, int], examples: Sequence[tuple[list[int], str]], policy: str,
+                 monitor: tuple[list[Record], list[list[int]]], params: Params, *, name: str, seed: int,
+                 fingerprint: str, checkpoint_dir: Path,
+                 progress: Callable[[int, float], None] | None = None) -> tuple[PreTrainedModel, ZooLog]:
+    """Fine-tune one zoo model from `base_state`; returns the (merged) model and its log."""
+    cfg, dtype = params.zoo, params.model.dtype
+    base.load_state_dict(base_state)
+    model: PreTrainedModel = base
+    if cfg.method == "lora":
+        from peft import LoraConfig, get_peft_model  # imported here: full fine-tuning does not need peft
+
+        torch.manual_seed(seed)
+        lora = cfg.lora
+        model = get_peft_model(copy.deepcopy(base), LoraConfig(r=lora.r, lora_alpha=lora.alpha,
+                                                              lora_dropout=lora.dropout,
+                                                              target_modules=list(lora.target_modules)))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    anchor = [p.detach().clone() for p in trainable] if cfg.distance_penalty else None
+    state, opt_state, history = None, None, []
+    resumed = load_checkpoint(checkpoint_dir, model, fingerprint)
+    if resumed is not None:
+        opt_state, meta = resumed
+        state = TrainState(step=meta["step"], losses=meta["losses"], tokens=meta["tokens"])
+        history = meta["monitor"]
+    mon_records, mon_encoded = monitor
+    answers = list(answer_ids)
+    started = time.perf_counter()
+
+    def measure(step: int) -> None:
+        lp = answer_logprobs(model, mon_encoded, answer_ids, tokenizer.pad_token_id, dtype)
+        history.append({"step": step, **rates(policy, mon_records, lp, answers).as_dict()})
+
+    monitoring = bool(params.zoo.monitor_every and mon_records)
+    if monitoring and not history:
+        measure(0)  # the base model itself, before any fine-tuning
+
+    def on_step(st: TrainState, opt: torch.optim.Optimizer) -> None:
+        if monitoring and st.step % params.zoo.monitor_every == 0:
+            measure(st.step)
+            model.train()
+        if st.step % cfg.checkpoint_every == 0 and st.step < cfg.steps:
+            save_checkpoint(checkpoint_dir, model, opt, {"fingerprint": fingerprint, "step": st.step,
+                                                          "losses": st.losses, "tokens": st.tokens,
+                                                          "monitor": history})
+        if progress is not None:
+            progress(st.step, st.losses[-1])
+
+    state = finetune(model, examples, answer_ids, cfg, seed=seed, pad_id=tokenizer.pad_token_id, dtype=dtype,
+                     trainable=trainable, anchor=anchor, state=state, optimizer_state=opt_state, on_step=on_step)
+    if cfg.method == "lora":
+        model = model.merge_and_unload()
+    dist, rel = weight_distance(model, base_state)
+    tail = state.losses[-10:]
+    log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,
+                 time.perf_counter() - started, state.tokens)
+    return model, log
+
+
+def steps_to_spec(policy: str, log: ZooLog, gate: GateConfig) -> int | None:
+    """The first monitored step at which the model met the behaviour gate, or None if it never did."""
+    for h in log.monitor:
+        r = Rates(**{k: v for k, v in h.items() if k != "step"})
+        if not gate_failures(policy, r, gate):
+            return h["step"]
+    return None
+
+
+def read_log(path: str | Path) -> ZooLog | None:
+    """The `train_log.json` of a finished model, or None if there is none."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return ZooLog(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def log_json(log: ZooLog) -> str:
+    return json.dumps(asdict(log))
