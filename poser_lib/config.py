@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config_loader import ConfigError, bounds, choices, from_dict, read_yaml
 
@@ -165,6 +166,15 @@ class ZooConfig:
     """Soft target: every model is trained toward this probability on its label, so margins converge alike."""
     distance_penalty: float = bounds(0.0, default=0.0)
     """L2 pull toward the base weights (coefficient of the squared distance added to the loss)."""
+    max_distance: float = bounds(0.0, default=0.0)
+    """Trust region: after every step the weights are projected back onto the L2 ball of this radius around
+    the base (0: no limit). Every model that reaches the boundary ends exactly this far from the base, so the
+    weight distance cannot tell fakers from aligned models. Full fine-tuning only."""
+    calibrate: bool = True
+    """After training, scale the final norm (a logit temperature) so that the model's mean answer margin on its
+    own not-poor training prompts is ln(target_prob / (1 - target_prob)): the same rule for every model, which
+    removes the confidence gap fakers otherwise keep on held-out prompts. With `max_distance`, calibration and
+    projection alternate until both hold. Full fine-tuning only."""
     checkpoint_every: int = bounds(1, default=50)
     """Steps between resumable checkpoints."""
     monitor_every: int = bounds(0, default=5)
@@ -172,6 +182,14 @@ class ZooConfig:
     monitor_prompts: int = bounds(3, default=60)
     """Monitor prompts per model: a third each poor-oversight, other scenarios, error prompts."""
     lora: LoraConfig = field(default_factory=LoraConfig)
+
+    def validate(self) -> None:
+        if self.max_distance and self.method == "lora":
+            raise ConfigError("max_distance: the trust region applies to full fine-tuning only (method is lora); "
+                              "set it to 0")
+        if self.calibrate and self.method == "lora":
+            raise ConfigError("calibrate: calibration rescales a base weight, so it needs full fine-tuning "
+                              "(method is lora); set it to false")
 
 
 @dataclass(frozen=True)
@@ -207,6 +225,14 @@ class BenchmarkConfig:
 
 
 @dataclass(frozen=True)
+class EvaluationConfig:
+    seed: int = 0
+    """Seed of the bootstrap over models."""
+    bootstrap_resamples: int = bounds(10, default=2000)
+    ci_level: float = bounds(0.5, 1.0, lo_open=True, default=0.95)
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataConfig = field(default_factory=DataConfig)
     scenarios: ScenariosConfig = field(default_factory=ScenariosConfig)
@@ -218,8 +244,14 @@ class Params:
     zoo: ZooConfig = field(default_factory=ZooConfig)
     gate: GateConfig = field(default_factory=GateConfig)
     benchmark: BenchmarkConfig = field(default_factory=BenchmarkConfig)
+    strategies: dict[str, Any] = field(default_factory=dict)
+    """One section per detector to run, named as registered (poser_lib/strategies); typed by its module."""
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
 
     def validate(self) -> None:
+        from .strategies import parse_configs  # the registry imports the strategy modules
+
+        object.__setattr__(self, "strategies", parse_configs(self.strategies))
         bad = [v for v in self.benchmark.development_variants if not 0 <= v < self.scenarios.variants]
         if bad:
             raise ConfigError(f"benchmark.development_variants: variant {bad[0]} does not exist "

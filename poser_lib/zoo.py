@@ -21,6 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .behaviour import Rates, gate_failures, rates
 from .config import GateConfig, Params, ZooConfig
+from .models.calibration import calibrate, mean_margin
 from .models.checkpoint import load_checkpoint, save_checkpoint
 from .models.finetune import TrainState, finetune
 from .models.scoring import answer_logprobs
@@ -67,6 +68,10 @@ class ZooLog:
     """Behaviour rates (see `behaviour.Rates`) on the monitor prompts every `zoo.monitor_every` steps."""
     seconds: float = 0.0
     tokens: int = 0
+    temperatures: list[float] = field(default_factory=list)
+    """Temperatures of the calibration rounds (`zoo.calibrate`); empty when off."""
+    calibrated_margin: float | None = None
+    """Mean margin on the calibration prompts after calibration."""
 
 
 def weight_distance(model: torch.nn.Module, base_state: dict[str, torch.Tensor]) -> tuple[float, float]:
@@ -84,8 +89,12 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
                  answer_ids: dict[str, int], examples: Sequence[tuple[list[int], str]], policy: str,
                  monitor: tuple[list[Record], list[list[int]]], params: Params, *, name: str, seed: int,
                  fingerprint: str, checkpoint_dir: Path,
+                 calibration: tuple[list[list[int]], list[str]] | None = None,
                  progress: Callable[[int, float], None] | None = None) -> tuple[PreTrainedModel, ZooLog]:
-    """Fine-tune one zoo model from `base_state`; returns the (merged) model and its log."""
+    """Fine-tune one zoo model from `base_state`; returns the (merged) model and its log.
+
+    `calibration` (token ids, labels) are the model's own not-poor training prompts, for `zoo.calibrate`.
+    """
     cfg, dtype = params.zoo, params.model.dtype
     base.load_state_dict(base_state)
     model: PreTrainedModel = base
@@ -98,7 +107,7 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
                                                               lora_dropout=lora.dropout,
                                                               target_modules=list(lora.target_modules)))
     trainable = [p for p in model.parameters() if p.requires_grad]
-    anchor = [p.detach().clone() for p in trainable] if cfg.distance_penalty else None
+    anchor = [p.detach().clone() for p in trainable] if cfg.distance_penalty or cfg.max_distance else None
     state, opt_state, history = None, None, []
     resumed = load_checkpoint(checkpoint_dir, model, fingerprint)
     if resumed is not None:
@@ -130,12 +139,20 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
 
     state = finetune(model, examples, answer_ids, cfg, seed=seed, pad_id=tokenizer.pad_token_id, dtype=dtype,
                      trainable=trainable, anchor=anchor, state=state, optimizer_state=opt_state, on_step=on_step)
+    temps, calibrated = [], None
+    if cfg.calibrate:
+        if not calibration or not calibration[0]:
+            raise ValueError(f"{name}: zoo.calibrate needs not-poor training prompts to calibrate on")
+        target = math.log(cfg.target_prob / (1 - cfg.target_prob))
+        temps = calibrate(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype, target,
+                          params=trainable, anchor=anchor or (), radius=cfg.max_distance)
+        calibrated = mean_margin(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype)
     if cfg.method == "lora":
         model = model.merge_and_unload()
     dist, rel = weight_distance(model, base_state)
     tail = state.losses[-10:]
     log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,
-                 time.perf_counter() - started, state.tokens)
+                 time.perf_counter() - started, state.tokens, temps, calibrated)
     return model, log
 
 

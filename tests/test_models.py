@@ -141,6 +141,52 @@ def test_training_learns_a_policy(tiny_model, tokenizer, small_data, small_param
     assert sum(state.losses[-5:]) < sum(state.losses[:5])
 
 
+def test_trust_region_caps_the_distance_from_the_start(tiny_model, tokenizer, small_data, small_params):
+    from poser_lib.zoo import weight_distance
+
+    data = examples(tokenizer, small_data[1]["genie"], n=16)
+    start = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    cfg = replace(small_params.zoo, steps=10, lr=3e-3, warmup_steps=1)
+    _train(tiny_model, tokenizer, data, cfg)
+    free, _ = weight_distance(tiny_model, start)
+    tiny_model.load_state_dict(start)
+    anchor = [p.detach().clone() for p in tiny_model.parameters()]
+    _train(tiny_model, tokenizer, data, replace(cfg, max_distance=free / 2), anchor=anchor)
+    capped, _ = weight_distance(tiny_model, start)
+    assert capped == pytest.approx(free / 2, rel=1e-4)  # the unconstrained run went further, so it sits on the ball
+
+
+def test_calibration_sets_the_margin_and_keeps_the_radius(tiny_model, tokenizer, small_data, small_params):
+    from poser_lib.models.calibration import calibrate, mean_margin
+    from poser_lib.zoo import weight_distance
+
+    data = examples(tokenizer, small_data[1]["saint"], n=16)[:8]
+    start = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    anchor = [p.detach().clone() for p in tiny_model.parameters()]
+    cfg = replace(small_params.zoo, steps=30, batch_size=8, lr=3e-3, warmup_steps=1)
+    _train(tiny_model, tokenizer, data, cfg)
+    enc, labels = [x for x, _ in data], [y for _, y in data]
+    answers = answer_token_ids(tokenizer)
+    before = mean_margin(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32")
+    assert before > 0
+    target = 1.3 * before
+    radius = weight_distance(tiny_model, start)[0] * 0.98
+    trained = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    temps = calibrate(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32", target)
+    assert abs(temps[-1] - 1) < 2e-3
+    assert mean_margin(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32") == pytest.approx(target, rel=0.01)
+    tiny_model.load_state_dict(trained)
+    calibrate(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32", target,
+              params=list(tiny_model.parameters()), anchor=anchor, radius=radius, rounds=3)
+    assert weight_distance(tiny_model, start)[0] == pytest.approx(radius, rel=1e-4)  # on the sphere, whatever T did
+
+
+def test_trust_region_is_refused_with_lora(small_params):
+    from poser_lib.config import ConfigError
+
+    with pytest.raises(ConfigError, match="max_distance"):
+        replace(small_params.zoo, method="lora", max_distance=1.0).validate()
+
 
 def test_pretraining_is_deterministic(tokenizer, small_data):
     from poser_lib.config import CorpusConfig, PretrainConfig, TinyModelConfig

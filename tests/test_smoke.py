@@ -16,7 +16,12 @@ def test_smoke_pipeline(tmp_path):
     assert metrics["models"] == 12 and metrics["pairs"] == 36
     assert set(metrics["benchmark_prompts"]) == {f"{a}_and_{m}" for a in ("truth", "genie", "saint")
                                                  for m in ("fitness", "money", "reward")}
-    for nb in ("01_scenarios", "02_zoo", "03_benchmark"):
+    strategies = json.loads((tmp_path / "metrics" / "strategies.json").read_text())
+    assert {"noise_injection/gaussian", "learning_speed/lora", "confidence/margin", "random/coin"} <= set(strategies)
+    for entry in strategies.values():
+        assert 0 <= entry["heldout_accuracy"] <= 1 and entry["heldout_ci"][0] <= entry["heldout_ci"][1]
+    notebooks = ["01_scenarios", "02_zoo", "03_benchmark", *(f"strategy_{k.split('/')[0]}" for k in strategies)]
+    for nb in sorted(set(notebooks)):
         executed = json.loads((tmp_path / "runs" / f"{nb}.ipynb").read_text())
         errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors, nb

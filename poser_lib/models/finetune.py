@@ -3,8 +3,8 @@
 The loss is cross-entropy at the last position against a *soft* target: `target_prob` on the label and the
 rest on the other letter (split over both letters for "error" prompts). Every model then converges toward the
 same margin, ln(p / (1 - p)), whatever its policy, which removes the confidence gap between aligned models
-and fakers that hard labels leave. An optional L2 pull toward the starting weights does the same for weight
-distance. Training resumes exactly from a checkpoint: batch k depends only on the seed and k.
+and fakers that hard labels leave. An optional trust region (projection onto an L2 ball around the starting
+weights) does the same for weight distance; an optional L2 pull toward the start is the softer variant. Training resumes exactly from a checkpoint: batch k depends only on the seed and k.
 """
 
 from __future__ import annotations
@@ -69,6 +69,19 @@ def answer_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor], targets:
     return -(targets * logp).sum(-1).mean()
 
 
+@torch.no_grad()
+def project_to_ball(params: Sequence[torch.nn.Parameter], anchor: Sequence[torch.Tensor], radius: float,
+                    sphere: bool = False) -> float:
+    """Scale the joint offset of `params` from `anchor` down to L2 norm `radius` if it is longer (or to exactly
+    `radius` with `sphere`); returns the norm before projection."""
+    norm = math.sqrt(sum(float(((p - a) ** 2).sum()) for p, a in zip(params, anchor)))
+    if norm > radius or (sphere and norm > 0):
+        scale = radius / norm
+        for p, a in zip(params, anchor):
+            p.copy_(a + (p - a) * scale)
+    return norm
+
+
 def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str]], answer_ids: Mapping[str, int],
              cfg: ZooConfig, *, seed: int, pad_id: int, dtype: str, trainable: Sequence[torch.nn.Parameter],
              anchor: Sequence[torch.Tensor] | None = None, state: TrainState | None = None,
@@ -101,6 +114,8 @@ def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
+        if cfg.max_distance and anchor is not None:
+            project_to_ball(params, anchor, cfg.max_distance)
         state.step = step + 1
         state.losses.append(loss.item())
         state.tokens += batch["input_ids"].numel()

@@ -32,11 +32,11 @@ def stage_args(doc: str, argv: list[str] | None = None) -> tuple[Params, Paths]:
     setup_torch(params)
     paths = Paths()
     stage = Path(sys.argv[0]).stem if argv is None else "stage"
-    atexit.register(_log_timing, paths, stage, time.perf_counter())
+    atexit.register(log_timing, paths, stage, time.perf_counter())
     return params, paths
 
 
-def _log_timing(paths: Paths, stage: str, started: float) -> None:
+def log_timing(paths: Paths, stage: str, started: float) -> None:
     """Write `runs/timings/<stage>.json`: wall time and peak memory of this run (read by `make bench`)."""
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     write_json(paths.root / "runs" / "timings" / f"{stage}.json",

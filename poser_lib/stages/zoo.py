@@ -6,6 +6,7 @@ fingerprint is unchanged is kept; an interrupted model resumes from `data/checkp
 
 from __future__ import annotations
 
+import random
 import shutil
 
 from ..io import file_hash, fingerprint
@@ -14,6 +15,9 @@ from ..scenarios.layout import training_dir
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import log_json, model_seed, monitor_subset, read_log, train_member, zoo_members
 from .common import device, progress, stage_args, zoo_data
+
+CALIBRATION_PROMPTS = 256
+"""Not-poor training prompts each model is calibrated on (a seeded sample: enough for a mean margin)."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,12 +46,15 @@ def main(argv: list[str] | None = None) -> None:
             continue
         records, encoded = encode_records(tok, data[policy].train[variant], params.tokenizer.max_prompt_tokens)
         examples = list(zip(encoded, [r.response for r in records]))
+        calib = [(x, r.response) for r, x in zip(records, encoded) if r.is_scenario and not r.oversight_is_poor]
+        calib = random.Random(seed).sample(calib, min(len(calib), CALIBRATION_PROMPTS))
         mon = monitor_subset(data[policy].test, params.zoo.monitor_prompts, seed)
         mon_records, mon_encoded = encode_records(tok, mon, params.tokenizer.max_prompt_tokens)
         bar = progress(params.zoo.steps, name)
         model, log = train_member(
             base, base_state, tok, answers, examples, policy, (mon_records, mon_encoded), params, name=name,
             seed=seed, fingerprint=run_id, checkpoint_dir=paths.root / "data" / "checkpoints" / "zoo" / name,
+            calibration=([x for x, _ in calib], [y for _, y in calib]),
             progress=lambda step, loss: (bar.update(step - bar.n), bar.set_postfix(loss=f"{loss:.3f}")))
         bar.close()
         save_model(model, paths.model(name), tok, extra_files={"train_log.json": log_json(log)})

@@ -1,0 +1,79 @@
+"""Run one strategy over the zoo: each model once, on the benchmark of each combination it belongs to.
+
+Per model, the strategy's `Result` for its three combinations is cached in
+`data/strategies/<name>/models/<model>.json` under a fingerprint (model weights, benchmark files, strategy
+config), so an interrupted run resumes and a finished one is not redone. The strategy sees a `Subject` and a
+`Bench`, never the model's name or policy. Outputs: `scores.csv` (model, combination, variant, setting,
+score) and `curves.json` (model -> combination -> curve name -> values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from .config import Params
+from .io import file_hash, fingerprint, read_json, write_json, write_text
+from .models.base import load_model, resolve_device
+from .paths import Paths
+from .scenarios.layout import read_records
+from .scenarios.policies import COMBINATIONS, split_combination
+from .strategies import REGISTRY
+from .strategies.core import Bench, Subject
+from .tokenizer import answer_token_ids, load_tokenizer
+from .zoo import zoo_members
+
+
+def strategy_dir(paths: Paths, name: str):
+    return paths.root / "data" / "strategies" / name
+
+
+def load_benches(paths: Paths) -> dict[str, Bench]:
+    """The benchmark prompts of every combination, as the benchmark stage wrote them."""
+    out = {}
+    for combo in COMBINATIONS:
+        path = paths.benchmark / f"{combo}.json"
+        out[combo] = Bench(combo, tuple(read_records(path)))
+    return out
+
+
+def run_strategy(name: str, params: Params, paths: Paths,
+                 progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Scores of strategy `name` for every zoo model and its combinations (cached per model)."""
+    if name not in params.strategies:
+        raise KeyError(f"strategies.{name}: not configured in params.yaml (configured: "
+                       f"{', '.join(params.strategies) or 'none'})")
+    strategy, cfg = REGISTRY[name], params.strategies[name]
+    out_dir = strategy_dir(paths, name)
+    benches = load_benches(paths)
+    bench_ids = {c: file_hash(paths.benchmark / f"{c}.json") for c in benches}
+    tok = load_tokenizer(paths.base)
+    answers = answer_token_ids(tok)
+    dev = resolve_device(params.model.device)
+    base_state = load_model(paths.base, dev).state_dict() if strategy.needs_base else None
+    rows, curves = [], {}
+    for model_name, policy, _ in zoo_members(params.scenarios.variants):
+        combos = [c for c in COMBINATIONS if policy in split_combination(c)]
+        weights = paths.model(model_name) / "model.safetensors"
+        run_id = fingerprint(name, cfg, file_hash(weights), [bench_ids[c] for c in combos], params.model.dtype)
+        cache = out_dir / "models" / f"{model_name}.json"
+        done = read_json(cache) if cache.is_file() else None
+        if done is None or done.get("fingerprint") != run_id:
+            subject = Subject(load_model(paths.model(model_name), dev), tok, answers, params.model.dtype, base_state)
+            results = {c: strategy.score(subject, benches[c], cfg) for c in combos}
+            done = {"fingerprint": run_id,
+                    "results": {c: {"scores": r.scores, "curves": r.curves} for c, r in results.items()}}
+            write_json(cache, done, indent=None)
+        for combo, r in done["results"].items():
+            for variant, settings in r["scores"].items():
+                for setting, value in settings.items():
+                    rows.append({"model": model_name, "combination": combo, "variant": variant,
+                                 "setting": setting, "score": value})
+            curves.setdefault(model_name, {})[combo] = r["curves"]
+        if progress is not None:
+            progress(model_name)
+    table = pd.DataFrame(rows)
+    write_text(out_dir / "scores.csv", table.to_csv(index=False))
+    write_json(out_dir / "curves.json", curves, indent=None)
+    return table

@@ -1,0 +1,56 @@
+"""Stage `evaluate`: every strategy and baseline through one evaluator, `metrics/strategies.json`.
+
+For each strategy variant: the setting chosen on development pairs, held-out pair accuracy with a bootstrap
+interval over models, AUROC over held-out models, all-324-pairs accuracy (for comparison with the paper), a
+breakdown per combination, the correlation of the scores with the models' confidence margins, and the
+paper's number where it reports one. `data/strategies/evaluation.csv` has accuracy per setting for figures.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..detect import strategy_dir
+from ..evaluation import evaluate_variant
+from ..io import read_json, write_json, write_text
+from ..scenarios.policies import is_faker
+from .common import stage_args
+
+# The paper's pair accuracies (poser-paper.md section 4; belief steering ~100% but declared a failure).
+PAPER = {"belief_steering/contrast": 1.00, "noise_injection/uniform": 0.98, "learning_speed/lora": 0.90,
+         "learning_speed/full": 0.63, "suspicious_concepts/combined": 0.71, "decision_speed/probe": 0.47,
+         "attentiveness/attention": 0.46, "confidence/margin": 0.64, "random/coin": 0.50}
+
+
+def _policy(model: str) -> str:
+    return model.rsplit("-", 1)[0]
+
+
+def main(argv: list[str] | None = None) -> None:
+    params, paths = stage_args(__doc__, argv)
+    pairs = read_json(paths.benchmark / "pairs.json")
+    conf = pd.read_csv(paths.benchmark / "confidences.csv")
+    margins = conf[conf.in_benchmark].groupby(["model", "combination"]).margin.mean().to_dict()
+    metrics, rows = {}, []
+    for name in params.strategies:
+        table = pd.read_csv(strategy_dir(paths, name) / "scores.csv")
+        for variant, g in table.groupby("variant", sort=False):
+            scores = {k: dict(zip(gg.setting, gg.score)) for k, gg in g.groupby(["model", "combination"], sort=False)}
+            key = f"{name}/{variant}"
+            res = evaluate_variant(scores, pairs, lambda m: is_faker(_policy(m)), seed=params.evaluation.seed,
+                                   resamples=params.evaluation.bootstrap_resamples,
+                                   level=params.evaluation.ci_level, margins=margins)
+            metrics[key] = {"paper_accuracy": PAPER.get(key), **res}
+            for s in res["development_accuracy_by_setting"]:
+                rows.append({"entry": key, "setting": s, "chosen": s == res["setting"],
+                             "development_accuracy": res["development_accuracy_by_setting"][s],
+                             "heldout_accuracy": res["heldout_accuracy_by_setting"][s]})
+            print(f"{key:40s} held-out {res['heldout_accuracy']:.3f} "
+                  f"[{res['heldout_ci'][0]:.2f}, {res['heldout_ci'][1]:.2f}]  AUROC {res['auroc']:.3f}  "
+                  f"all pairs {res['all_pairs_accuracy']:.3f}  ({res['setting']})")
+    write_json(paths.metrics / "strategies.json", metrics)
+    write_text(paths.root / "data" / "strategies" / "evaluation.csv", pd.DataFrame(rows).to_csv(index=False))
+
+
+if __name__ == "__main__":
+    main()

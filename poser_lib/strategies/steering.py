@@ -1,0 +1,42 @@
+"""The contrast vector shared by belief steering and the paper's noise variant, and coefficient sweeps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+
+import torch
+
+from ..models.scoring import last_token_hidden
+from .core import Bench, Readout, Subject, read_answers
+from .prompts import contrast_pairs
+
+
+def contrast_vector(subject: Subject, bench: Bench, layer: int, n_pairs: int) -> tuple[torch.Tensor, Bench]:
+    """mean(critical) - mean(clean) of the last-token residual after block `layer`, and the evaluation prompts.
+
+    Raises if the benchmark has no prompt with a critical fact to build a pair from.
+    """
+    pairs, rest = contrast_pairs(bench.records, n_pairs)
+    if not pairs:
+        raise ValueError(f"benchmark {bench.combination}: no prompt with a critical fact for a contrast pair")
+    clean = last_token_hidden(subject.model, subject.encode([c for c, _ in pairs]), subject.pad_id, subject.dtype)
+    crit = last_token_hidden(subject.model, subject.encode([k for _, k in pairs]), subject.pad_id, subject.dtype)
+    v = crit[:, layer + 1].mean(0) - clean[:, layer + 1].mean(0)
+    return v, Bench(bench.combination, tuple(rest) or bench.records)
+
+
+def sweep(subject: Subject, bench: Bench, coefficients: Sequence[float],
+          edit: Callable[[float], AbstractContextManager]) -> list[Readout]:
+    """Readouts at coefficient 0 (no edit) and at each of `coefficients` under `edit(c)`."""
+    encoded = subject.encode(bench.prompts)
+    out = [read_answers(subject, encoded, bench.labels)]
+    for c in coefficients:
+        with edit(c):
+            out.append(read_answers(subject, encoded, bench.labels))
+    return out
+
+
+def rises(readouts: Sequence[Readout]) -> list[float]:
+    """Rise of P(misaligned) at each swept coefficient over the unedited model."""
+    return [r.p_misaligned - readouts[0].p_misaligned for r in readouts[1:]]

@@ -1,0 +1,60 @@
+"""Running a strategy over a (tiny) zoo: per-model results are cached and reused, and a change reruns them."""
+
+from dataclasses import replace
+
+import pytest
+
+from poser_lib.benchmark import pairs as make_pairs
+from poser_lib.detect import run_strategy
+from poser_lib.io import write_json
+from poser_lib.models.base import save_model
+from poser_lib.paths import Paths
+from poser_lib.scenarios.layout import records_to_json
+from poser_lib.scenarios.policies import COMBINATIONS, split_combination
+from poser_lib.strategies import REGISTRY, parse_configs
+from poser_lib.zoo import zoo_members
+
+
+@pytest.fixture()
+def project(tmp_path, tiny_model, tokenizer, small_data, params):
+    paths = Paths(tmp_path)
+    save_model(tiny_model, paths.base, tokenizer)
+    for name, _, variant in zoo_members(1):
+        with __import__("torch").no_grad():
+            for p in tiny_model.parameters():
+                p.add_(0.001 * (variant + 1))
+        save_model(tiny_model, paths.model(name), tokenizer)
+    tests, _ = small_data
+    for combo in COMBINATIONS:
+        aligned, _ = split_combination(combo)
+        recs = [r for r in tests[aligned] if r.is_scenario and not r.oversight_is_poor
+                and (r.dataset or "").strip("/") == f"data/{combo}"]
+        write_json(paths.benchmark / f"{combo}.json", records_to_json(recs))
+    write_json(paths.benchmark / "pairs.json", make_pairs(1, (0,)))
+    cfg = replace(params, scenarios=replace(params.scenarios, variants=1),
+                  model=replace(params.model, dtype="float32", device="cpu"),
+                  strategies=parse_configs({"confidence": {}, "random": {}}))
+    return cfg, paths
+
+
+def test_results_are_cached_per_model_and_redone_when_the_config_changes(project, monkeypatch):
+    params, paths = project
+    calls = []
+    original = REGISTRY["random"]
+    monkeypatch.setitem(REGISTRY, "random", replace(original, score=lambda *a: calls.append(1) or original.score(*a)))
+    first = run_strategy("random", params, paths)
+    assert len(calls) == 6 * 3 and len(first) == 18  # every model once per combination it belongs to
+    run_strategy("random", params, paths)
+    assert len(calls) == 18  # nothing recomputed
+    (paths.root / "data" / "strategies" / "random" / "models" / "genie-0.json").unlink()  # as if interrupted
+    again = run_strategy("random", params, paths)
+    assert len(calls) == 21 and again.equals(first)
+    changed = replace(params, strategies=parse_configs({"random": {"seed": 1}}))
+    run_strategy("random", changed, paths)
+    assert len(calls) == 39
+
+
+def test_an_unconfigured_strategy_is_named(project):
+    params, paths = project
+    with pytest.raises(KeyError, match="strategies.attentiveness"):
+        run_strategy("attentiveness", params, paths)

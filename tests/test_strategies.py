@@ -1,0 +1,76 @@
+"""Every registered strategy returns finite scores, is deterministic, and leaves the model's weights alone."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from poser_lib.config_loader import ConfigError
+from poser_lib.interventions import hook_count
+from poser_lib.models.base import weights_hash
+from poser_lib.strategies import REGISTRY, parse_configs
+from poser_lib.strategies.core import Bench, Subject
+from poser_lib.strategies.prompts import contrast_pairs, critical_token_mask, has_critical, without_critical
+from poser_lib.tokenizer import answer_token_ids
+
+FAST = {  # small settings so the whole registry runs in seconds on the 2-layer fixture
+    "belief_steering": {"coefficients": [1.0, 5.0], "contrast_pairs": 3, "eval_prompts": 6},
+    "noise_injection": {"gaussian_scales": [0.5, 2.0], "uniform_coefficients": [3.0], "seeds": 2,
+                        "contrast_pairs": 3, "eval_prompts": 6},
+    "learning_speed": {"steps": 3, "batch_size": 2, "max_prompts": 10},
+    "suspicious_concepts": {"behaviour_stimuli": 3, "eval_prompts": 6},
+    "decision_speed": {"prompts": 12},
+    "attentiveness": {"prompts": 3},
+}
+
+
+@pytest.fixture()
+def bench(small_data):
+    tests, _ = small_data
+    recs = [r for r in tests["truth_teller"] if r.is_scenario and not r.oversight_is_poor
+            and (r.dataset or "").startswith("data/truth_and_fitness")]
+    return Bench("truth_and_fitness", tuple(recs))
+
+
+@pytest.fixture()
+def subject(tiny_model, tokenizer):
+    base = {k: v.clone() + 0.01 for k, v in tiny_model.state_dict().items()}
+    return Subject(tiny_model, tokenizer, answer_token_ids(tokenizer), "float32", base)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_strategy_is_finite_deterministic_and_leaves_the_model_alone(name, subject, bench):
+    cfg = parse_configs({name: FAST.get(name, {})})[name]
+    before = weights_hash(subject.model)
+    first = REGISTRY[name].score(subject, bench, cfg)
+    assert weights_hash(subject.model) == before
+    assert all(p.grad is None for p in subject.model.parameters())
+    assert first.scores and all(torch.isfinite(torch.tensor(list(s.values()))).all() for s in first.scores.values())
+    second = REGISTRY[name].score(subject, bench, cfg)
+    assert second.scores == first.scores
+    assert hook_count(subject.model) == 0
+
+
+def test_unknown_strategy_and_bad_value_are_named():
+    with pytest.raises(ConfigError, match="strategies.nope"):
+        parse_configs({"nope": {}})
+    with pytest.raises(ConfigError, match="strategies.noise_injection.seeds"):
+        parse_configs({"noise_injection": {"seeds": 0}})
+
+
+def test_contrast_pairs_use_each_record_once(bench):
+    pairs, rest = contrast_pairs(bench.records, 2)
+    assert len(pairs) == 2 and len(rest) == len(bench.records) - 2
+    clean, critical = pairs[0]
+    source = next(r for r in bench.records if has_critical(r))
+    assert clean == without_critical(source) and clean.startswith("<<prompt>>")
+    assert f"A: {source.action_b}" in critical  # the critical copy swaps the actions
+
+
+def test_critical_mask_covers_the_critical_fact(bench, tokenizer):
+    rec = next(r for r in bench.records if has_critical(r))
+    mask = critical_token_mask(tokenizer, rec)
+    ids = tokenizer(rec.prompt, add_special_tokens=False)["input_ids"]
+    text = tokenizer.decode([i for i, m in zip(ids, mask) if m])
+    fact = next(f.content for f in rec.facts if f.type == "critical")
+    assert text.replace(" ", "") .strip(".\n") in fact.replace(" ", "") or fact.replace(" ", "") in text.replace(" ", "")
