@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import torch
 from transformers import PreTrainedModel
 
 from ..config import ZooConfig
 from .batching import pad_batch, step_batches
+from .schedule import TrainState, lr_at  # noqa: F401 (re-exported: the training loop's state and schedule)
 from .scoring import autocast, model_device
-
-
-@dataclass
-class TrainState:
-    """What a checkpoint restores: the step reached and the loss history so far."""
-
-    step: int = 0
-    losses: list[float] = field(default_factory=list)
-    decision_losses: list[float] = field(default_factory=list)
-    tokens: int = 0
-    """Token positions processed so far, padding included (what the compute saw)."""
 
 
 def soft_targets(labels: Sequence[str], answer_ids: Mapping[str, int], target_prob: float) -> torch.Tensor:
@@ -43,21 +32,6 @@ def soft_targets(labels: Sequence[str], answer_ids: Mapping[str, int], target_pr
         for o in others:
             out[i, names.index(o)] += (1 - target_prob) / len(others)
     return out
-
-
-def lr_at(step: int, cfg: ZooConfig | object, total: int) -> float:
-    """Learning rate at `step` (0-based): linear warmup, then the configured schedule."""
-    base, warm = cfg.lr, cfg.warmup_steps
-    if step < warm:
-        return base * (step + 1) / warm
-    progress = (step - warm) / max(1, total - warm)
-    schedule = getattr(cfg, "schedule", "cosine")
-    floor = getattr(cfg, "min_lr_ratio", 0.0)
-    if schedule == "constant":
-        return base
-    if schedule == "linear":
-        return base * (1 - (1 - floor) * progress)
-    return base * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def answer_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor], targets: torch.Tensor,

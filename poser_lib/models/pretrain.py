@@ -11,7 +11,7 @@ from transformers import PreTrainedModel
 from ..config import PretrainConfig
 from ..corpus import Document
 from .batching import pad_batch
-from .finetune import TrainState, lr_at
+from .schedule import TrainState, lr_at
 from .scoring import autocast, model_device
 
 

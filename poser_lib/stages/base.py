@@ -14,7 +14,7 @@ from ..config import ConfigError, Params
 from ..corpus import iter_documents
 from ..models.base import save_model, tiny_llama
 from ..models.checkpoint import load_checkpoint, save_checkpoint
-from ..models.finetune import TrainState
+from ..models.schedule import TrainState
 from ..models.pretrain import encode_document, pretrain
 from ..paths import Paths
 from ..tokenizer import load_tokenizer
