@@ -74,3 +74,20 @@ def test_critical_mask_covers_the_critical_fact(bench, tokenizer):
     text = tokenizer.decode([i for i, m in zip(ids, mask) if m])
     fact = next(f.content for f in rec.facts if f.type == "critical")
     assert text.replace(" ", "") .strip(".\n") in fact.replace(" ", "") or fact.replace(" ", "") in text.replace(" ", "")
+
+
+def test_prefix_cache_matches_full_forward_passes_with_and_without_an_edit(subject, bench):
+    from poser_lib.interventions import adding
+    from poser_lib.models.scoring import answer_logprobs
+    from poser_lib.strategies.core import PrefixCache
+
+    enc = subject.encode(bench.prompts[:7])
+    cache = PrefixCache(subject, enc, max_tokens=600)  # several batches of different widths
+    full = answer_logprobs(subject.model, enc, subject.answer_ids, subject.pad_id)
+    assert torch.allclose(cache.logprobs(), full, atol=1e-5)
+    v = torch.randn(subject.model.config.hidden_size, generator=torch.Generator().manual_seed(0))
+    with adding(subject.model, 1, 3 * v):
+        edited_full = answer_logprobs(subject.model, enc, subject.answer_ids, subject.pad_id)
+        edited = cache.logprobs()
+    assert torch.allclose(edited, edited_full, atol=1e-5) and not torch.allclose(edited, full, atol=1e-3)
+    assert torch.allclose(cache.logprobs(), full, atol=1e-5)  # the cache was cropped back after each use

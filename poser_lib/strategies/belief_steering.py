@@ -12,6 +12,7 @@ from ..config_loader import bounds
 from ..interventions import adding, layer_at
 from .core import Bench, Result, Subject
 from .registry import register
+from .core import PrefixCache
 from .steering import contrast_vector, rises, sweep
 
 
@@ -32,12 +33,13 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     layer = layer_at(subject.model, cfg.depth)
     v, rest = contrast_vector(subject, bench, layer, cfg.contrast_pairs)
     rest = rest.head(cfg.eval_prompts)
+    cache = PrefixCache(subject, subject.encode(rest.prompts))  # every readout below edits the last token only
     g = torch.Generator().manual_seed(cfg.seed)
     rand = torch.randn(v.shape, generator=g)
     directions = {"contrast": -v, "reversed": v, "random": rand / rand.norm() * v.norm()}
     result = Result()
     for variant, d in directions.items():
-        reads = sweep(subject, rest, cfg.coefficients, lambda c, d=d: adding(subject.model, layer, c * d))
+        reads = sweep(subject, rest, cfg.coefficients, lambda c, d=d: adding(subject.model, layer, c * d), cache)
         for c, rise in zip(cfg.coefficients, rises(reads)):
             result.add(variant, f"c={c:g}", rise)
         result.curves[f"{variant}/p_misaligned"] = [r.p_misaligned for r in reads]

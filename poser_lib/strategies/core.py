@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from ..models.scoring import answer_logprobs
+from ..models.batching import inference_batches, pad_batch
+from ..models.scoring import answer_logprobs, autocast, model_device
 from ..scenarios.records import Record, flip
 
 
@@ -87,12 +88,61 @@ class Readout:
         return self.p_aligned + self.p_misaligned
 
 
-def read_answers(subject: Subject, encoded: Sequence[Sequence[int]], labels: Sequence[str]) -> Readout:
-    """Readout of the model as it currently runs (inside whatever edit context the caller opened)."""
-    lp = answer_logprobs(subject.model, encoded, subject.answer_ids, subject.pad_id, subject.dtype)
-    names = list(subject.answer_ids)
+class PrefixCache:
+    """Keys and values of every prompt but its last token, computed once, so that a readout under an edit at
+    the last position (belief steering, noise) recomputes one token per prompt instead of the whole prompt.
+
+    The cache grows by the last token during a readout and is cropped back after it, so it can be reused for
+    any number of edits; results equal a full forward pass up to floating-point rounding (tested).
+    """
+
+    def __init__(self, subject: Subject, encoded: Sequence[Sequence[int]], max_tokens: int = 16384):
+        if any(len(s) < 2 for s in encoded):
+            raise ValueError("every prompt needs at least two tokens to cache its prefix")
+        self.subject, self.n = subject, len(encoded)
+        device = model_device(subject.model)
+        self.batches = []
+        for idx in inference_batches([len(s) for s in encoded], max_tokens):
+            prefix = pad_batch([encoded[i][:-1] for i in idx], subject.pad_id)
+            inputs = {k: v.to(device) for k, v in prefix.items()}
+            with torch.no_grad(), autocast(subject.dtype, device):
+                cache = subject.model(**inputs, use_cache=True, logits_to_keep=1).past_key_values
+            last = torch.tensor([[encoded[i][-1]] for i in idx], device=device)
+            mask = torch.cat([inputs["attention_mask"], torch.ones_like(last)], dim=1)
+            pos = torch.tensor([[len(encoded[i]) - 1] for i in idx], device=device)
+            self.batches.append((idx, cache, last, mask, pos))
+
+    @torch.no_grad()
+    def logprobs(self) -> torch.Tensor:
+        """(n_prompts, n_answers) answer log-probabilities, as `answer_logprobs` gives for the whole prompts."""
+        model, device = self.subject.model, model_device(self.subject.model)
+        cols = torch.tensor(list(self.subject.answer_ids.values()), device=device)
+        out = torch.empty(self.n, len(cols))
+        for idx, cache, last, mask, pos in self.batches:
+            before = cache.get_seq_length()
+            try:
+                with autocast(self.subject.dtype, device):
+                    logits = model(input_ids=last, attention_mask=mask, position_ids=pos, past_key_values=cache,
+                                   use_cache=True).logits[:, -1]
+            finally:
+                grown = cache.get_seq_length() - before
+                if grown:
+                    cache.crop(-grown)  # back to the prefix, also if the pass failed midway
+            out[idx] = logits.float().log_softmax(-1)[:, cols].cpu()
+        return out
+
+
+def readout(answer_ids: Mapping[str, int], lp: torch.Tensor, labels: Sequence[str]) -> Readout:
+    """Mean probabilities of the aligned and the misaligned letter from answer log-probabilities."""
+    names = list(answer_ids)
     p = lp.exp()
     aligned = torch.tensor([names.index(y) for y in labels])
     mis = torch.tensor([names.index(flip(y)) for y in labels])
     rows = torch.arange(len(labels))
     return Readout(float(p[rows, aligned].mean()), float(p[rows, mis].mean()))
+
+
+def read_answers(subject: Subject, encoded: Sequence[Sequence[int]], labels: Sequence[str]) -> Readout:
+    """Readout of the model as it currently runs (inside whatever edit context the caller opened)."""
+    return readout(subject.answer_ids, answer_logprobs(subject.model, encoded, subject.answer_ids, subject.pad_id,
+                                                       subject.dtype), labels)

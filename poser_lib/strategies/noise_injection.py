@@ -16,6 +16,7 @@ from ..config_loader import bounds
 from ..interventions import adding, adding_noise, layer_at
 from .core import Bench, Result, Subject
 from .registry import register
+from .core import PrefixCache
 from .steering import contrast_vector, rises, sweep
 
 
@@ -39,6 +40,7 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     layer = layer_at(subject.model, cfg.depth)
     v, rest = contrast_vector(subject, bench, layer, cfg.contrast_pairs)
     rest = rest.head(cfg.eval_prompts)
+    cache = PrefixCache(subject, subject.encode(rest.prompts))  # every readout below edits the last token only
     result = Result()
     for variant, settings in (("gaussian", cfg.gaussian_scales), ("uniform", cfg.uniform_coefficients)):
         per_seed = []
@@ -53,7 +55,7 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
 
                 def edit(c, r=r):
                     return adding(subject.model, layer, -c * r)
-            per_seed.append(sweep(subject, rest, settings, edit))
+            per_seed.append(sweep(subject, rest, settings, edit, cache))
         for i, s in enumerate(settings):
             result.add(variant, f"{'scale' if variant == 'gaussian' else 'c'}={s:g}",
                        sum(rises(reads)[i] for reads in per_seed) / len(per_seed))

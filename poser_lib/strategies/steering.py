@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 import torch
 
 from ..models.scoring import last_token_hidden
-from .core import Bench, Readout, Subject, read_answers
+from .core import Bench, PrefixCache, Readout, Subject, readout
 from .prompts import contrast_pairs
 
 
@@ -27,13 +27,14 @@ def contrast_vector(subject: Subject, bench: Bench, layer: int, n_pairs: int) ->
 
 
 def sweep(subject: Subject, bench: Bench, coefficients: Sequence[float],
-          edit: Callable[[float], AbstractContextManager]) -> list[Readout]:
-    """Readouts at coefficient 0 (no edit) and at each of `coefficients` under `edit(c)`."""
-    encoded = subject.encode(bench.prompts)
-    out = [read_answers(subject, encoded, bench.labels)]
+          edit: Callable[[float], AbstractContextManager], cache: PrefixCache | None = None) -> list[Readout]:
+    """Readouts at coefficient 0 (no edit) and at each of `coefficients` under `edit(c)`, an edit at the last
+    position (so the prompts' prefixes are computed once, in `cache`)."""
+    cache = cache or PrefixCache(subject, subject.encode(bench.prompts))
+    out = [readout(subject.answer_ids, cache.logprobs(), bench.labels)]
     for c in coefficients:
         with edit(c):
-            out.append(read_answers(subject, encoded, bench.labels))
+            out.append(readout(subject.answer_ids, cache.logprobs(), bench.labels))
     return out
 
 
