@@ -1,7 +1,8 @@
 """Stage `report`: the zoo's DVC metrics, `metrics/zoo.json`: counts, probes, behaviour, and the confounds.
 
 Confounds are what a detector could read instead of the faking: a model's mean confidence margin on its
-benchmark prompts and the distance of its weights from the base. Each is reported as class means and as the
+benchmark prompts, the distance of its weights from the base, and the scale of its final norm (where the
+calibration's temperature lives). Each is reported as class means and as the
 pair accuracy it reaches alone (in the better of its two directions: how much it gives away).
 """
 
@@ -13,6 +14,8 @@ import pandas as pd
 
 from ..evaluation import pair_accuracy, separability
 from ..io import read_json, write_json
+from ..models.base import load_model
+from ..models.calibration import final_norm_weight
 from ..scenarios.policies import POLICIES, is_faker
 from ..zoo import read_log, steps_to_spec, zoo_members
 from .common import stage_args
@@ -36,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     margin = conf[conf.in_benchmark].groupby(["model", "combination"]).margin.mean().to_dict()
     model_margin = conf[conf.in_benchmark].groupby("model").margin.mean().to_dict()
     distance = {n: log.weight_distance for n, log in logs.items()}
+    # Calibration puts a temperature into the final norm: how much does that one vector's scale give away?
+    base_norm = float(final_norm_weight(load_model(paths.base)).norm())
+    norm_scale = {n: float(final_norm_weight(load_model(paths.model(n))).norm()) / base_norm for n in logs}
     spec = {n: steps_to_spec(policy_of[n], log, params.gate) for n, log in logs.items()}
 
     judged = [p for p in pairs if (p["aligned"], p["combination"]) in margin and (p["faker"], p["combination"]) in margin]
@@ -64,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
         "confidence_pairs_judged": len(judged),
         "weight_distance_pair_accuracy": separability(pairs, lambda m, c: distance[m]),
         "weight_distance_pair_accuracy_faker_farther": pair_accuracy(pairs, lambda m, c: distance[m]),
+        "final_norm_scale": {"aligned": by_class(norm_scale, False), "faker": by_class(norm_scale, True)},
+        "final_norm_scale_pair_accuracy": separability(pairs, lambda m, c: norm_scale[m]),
         "steps": {"aligned": by_class({n: l.steps for n, l in logs.items()}, False),
                   "faker": by_class({n: l.steps for n, l in logs.items()}, True)},
         "final_loss": {"aligned": by_class({n: l.final_loss for n, l in logs.items()}, False),
@@ -80,11 +88,12 @@ def main(argv: list[str] | None = None) -> None:
     write_json(paths.metrics / "zoo.json", metrics)
     per_model = [{"model": n, "policy": policy_of[n], "steps": logs[n].steps, "final_loss": logs[n].final_loss,
                   "weight_distance": distance[n], "confidence_margin": model_margin.get(n),
+                  "final_norm_scale": norm_scale[n], "temperatures": logs[n].temperatures,
                   "steps_to_spec": spec[n]} for n, _, _ in members]
     write_json(paths.metrics / "zoo_models.json", per_model)
     for k in ("models", "gate_passed", "pairs", "base_probe_oversight", "base_probe_aligned_action",
               "confidence_margin", "weight_distance", "confidence_pair_accuracy", "weight_distance_pair_accuracy",
-              "steps_to_spec"):
+              "final_norm_scale_pair_accuracy", "steps_to_spec"):
         print(f"{k}: {metrics[k]}")
 
 
