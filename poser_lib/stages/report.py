@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     model_margin = conf[conf.in_benchmark].groupby("model").margin.mean().to_dict()
     distance = {n: log.weight_distance for n, log in logs.items()}
     # Calibration puts a temperature into the final norm: how much does that one vector's scale give away?
-    base_norm = float(final_norm_weight(load_model(paths.base)).norm())
-    norm_scale = {n: float(final_norm_weight(load_model(paths.model(n))).norm()) / base_norm for n in logs}
+    base_norm = float(final_norm_weight(load_model(paths.base)).detach().norm())
+    norm_scale = {n: float(final_norm_weight(load_model(paths.model(n))).detach().norm()) / base_norm for n in logs}
     spec = {n: steps_to_spec(policy_of[n], log, params.gate) for n, log in logs.items()}
 
     judged = [p for p in pairs if (p["aligned"], p["combination"]) in margin and (p["faker"], p["combination"]) in margin]
