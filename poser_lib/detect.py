@@ -2,7 +2,7 @@
 
 Per model, the strategy's `Result` for its three combinations is cached in
 `data/strategies/<name>/models/<model>.json` under a fingerprint (model weights, benchmark files, strategy
-config), so an interrupted run resumes and a finished one is not redone. The strategy sees a `Subject` and a
+config, the strategy's source), so an interrupted run resumes and a finished one is not redone. The strategy sees a `Subject` and a
 `Bench`, never the model's name or policy. Outputs: `scores.csv` (model, combination, variant, setting,
 score) and `curves.json` (model -> combination -> curve name -> values).
 """
@@ -29,6 +29,20 @@ def strategy_dir(paths: Paths, name: str):
     return paths.root / "data" / "strategies" / name
 
 
+def code_version(name: str) -> str:
+    """Hash of the source a strategy's scores depend on (its module and the shared strategy code), so that a
+    cached per-model result is redone when the code changes, not only when params or weights do."""
+    import inspect
+
+    from . import interventions
+    from .models import batching, scoring
+    from .strategies import core, prompts, registry, steering
+
+    modules = [inspect.getmodule(REGISTRY[name].score), core, prompts, registry, steering, interventions,
+               scoring, batching]
+    return fingerprint(*[file_hash(inspect.getsourcefile(m)) for m in modules])
+
+
 def load_benches(paths: Paths) -> dict[str, Bench]:
     """The benchmark prompts of every combination, as the benchmark stage wrote them."""
     out = {}
@@ -52,11 +66,12 @@ def run_strategy(name: str, params: Params, paths: Paths,
     answers = answer_token_ids(tok)
     dev = resolve_device(params.model.device)
     base_state = load_model(paths.base, dev).state_dict() if strategy.needs_base else None
+    code = code_version(name)
     rows, curves = [], {}
     for model_name, policy, _ in zoo_members(params.scenarios.variants):
         combos = [c for c in COMBINATIONS if policy in split_combination(c)]
         weights = paths.model(model_name) / "model.safetensors"
-        run_id = fingerprint(name, cfg, file_hash(weights), [bench_ids[c] for c in combos], params.model.dtype)
+        run_id = fingerprint(name, cfg, code, file_hash(weights), [bench_ids[c] for c in combos], params.model.dtype)
         cache = out_dir / "models" / f"{model_name}.json"
         done = read_json(cache) if cache.is_file() else None
         if done is None or done.get("fingerprint") != run_id:

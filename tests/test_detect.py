@@ -52,6 +52,9 @@ def test_results_are_cached_per_model_and_redone_when_the_config_changes(project
     changed = replace(params, strategies=parse_configs({"random": {"seed": 1}}))
     run_strategy("random", changed, paths)
     assert len(calls) == 39
+    monkeypatch.setattr("poser_lib.detect.code_version", lambda name: "edited source")
+    run_strategy("random", changed, paths)
+    assert len(calls) == 57  # a code change redoes every model, as a config change does
 
 
 def test_an_unconfigured_strategy_is_named(project):
