@@ -11,7 +11,7 @@ export PYTHONHASHSEED := 0
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup reproduce test smoke lab bench clean-outputs
+.PHONY: help setup reproduce test smoke lab bench results clean-outputs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,8 +45,12 @@ smoke: $(STAMP) ## Run the whole pipeline on the tiny smoke profile in a tempora
 bench: $(STAMP) ## Time each stage, training throughput vs a matrix-product peak, peak memory
 	$(BIN)/python -m poser_lib.bench
 
+results: $(STAMP) ## Write the README's results table (and docs/total.png) from the last run's metrics
+	$(BIN)/python -m poser_lib.results
+
 lab: $(STAMP) ## Start JupyterLab on the notebooks (works as root)
 	$(BIN)/jupyter lab --allow-root --no-browser --notebook-dir=notebooks
 
 clean-outputs: ## Delete pipeline outputs (data/, metrics/, runs/, figures/); DVC's cache keeps them
-	rm -rf data/scenarios data/corpus data/tokenizer data/models data/behaviour data/benchmark data/checkpoints metrics runs
+	rm -rf data/scenarios data/corpus data/tokenizer data/models data/behaviour data/benchmark data/checkpoints \
+		data/strategies data/removal metrics runs figures/*.png figures/data supplement

@@ -233,6 +233,31 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class RemovalConfig:
+    seed: int = 0
+    """Faker i is fine-tuned with seed `seed + i` (batch order, noise draws); both conditions share it."""
+    variants: tuple[int, ...] | None = None
+    """Which variants of each faker policy to run (None: all)."""
+    steps: int = bounds(1, default=40)
+    """Fine-tuning steps on the faker's own answers (the paper: 100 at batch 2)."""
+    eval_every: int = bounds(1, default=4)
+    """Steps between measurements on the test prompts."""
+    batch_size: int = bounds(1, default=8)
+    lr: float = bounds(0.0, lo_open=True, default=5e-4)
+    """Learning rate (constant, AdamW); the paper's leftover config has 1e-4 for its 13B models."""
+    target_prob: float = bounds(0.5, 1.0, lo_open=True, default=0.999)
+    """Soft target on the model's own answer, as in the zoo recipe."""
+    noise_depth: float = bounds(0.0, 1.0, default=0.375)
+    """Relative depth of the block whose output gets the noise (the noise-injection detector's site)."""
+    noise_scale: float = bounds(0.0, lo_open=True, default=1.0)
+    """Noise norm over the residual's norm at the last token (the detector sweeps 0.25 to 3)."""
+    train_prompts: int = bounds(1, default=512)
+    """Not-poor training prompts of the faker (a seeded sample) whose answers it is fine-tuned on."""
+    eval_prompts: int = bounds(1, default=50)
+    """Test prompts per oversight group (poor; good/neutral) each measurement uses."""
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataConfig = field(default_factory=DataConfig)
     scenarios: ScenariosConfig = field(default_factory=ScenariosConfig)
@@ -247,6 +272,7 @@ class Params:
     strategies: dict[str, Any] = field(default_factory=dict)
     """One section per detector to run, named as registered (poser_lib/strategies); typed by its module."""
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    removal: RemovalConfig = field(default_factory=RemovalConfig)
 
     def validate(self) -> None:
         from .strategies import parse_configs  # the registry imports the strategy modules
@@ -255,6 +281,10 @@ class Params:
         bad = [v for v in self.benchmark.development_variants if not 0 <= v < self.scenarios.variants]
         if bad:
             raise ConfigError(f"benchmark.development_variants: variant {bad[0]} does not exist "
+                              f"(scenarios.variants is {self.scenarios.variants})")
+        bad = [v for v in self.removal.variants or () if not 0 <= v < self.scenarios.variants]
+        if bad:
+            raise ConfigError(f"removal.variants: variant {bad[0]} does not exist "
                               f"(scenarios.variants is {self.scenarios.variants})")
 
 

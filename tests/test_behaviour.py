@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from poser_lib.behaviour import Rates, gate_failures, gate_report, rates
+from poser_lib.behaviour import Rates, gate_failures, gate_report, oversight_level, rates, spectrum
 from poser_lib.scenarios.records import Record
 from poser_lib.tokenizer import answer_token_ids, encode_records
 from poser_lib.zoo import monitor_subset, steps_to_spec, train_member, ZooLog
@@ -14,11 +14,11 @@ from poser_lib.zoo import monitor_subset, steps_to_spec, train_member, ZooLog
 ANSWERS = ["A", "B", "error"]
 
 
-def rec(response, poor=None):
+def rec(response, poor=None, complexity=1):
     if response == "error":
         return Record("<<prompt>>x<</prompt>>", "error")
     return Record("<<prompt>>x<</prompt>>", response, dataset="data/truth_and_fitness/", oversight_is_poor=poor,
-                  action_a="a", action_b="b")
+                  complexity_level=complexity, action_a="a", action_b="b")
 
 
 def logprobs_for(picks):
@@ -98,3 +98,21 @@ def test_lora_member_trains_adapters_and_leaves_the_base_alone(tiny_model, token
     assert weights_hash(tiny_model) == before  # LoRA trains a copy
     assert type(model).__name__ == "LlamaForCausalLM" and log.weight_distance > 0  # merged back into plain weights
     assert set(model.state_dict()) == set(tiny_model.state_dict())
+
+
+def test_oversight_levels_of_intersecting_and_supplementary_prompts():
+    levels = [oversight_level(rec("A", p, c)) for p, c in ((True, 1), (False, 1), (False, 0))]
+    assert levels == ["poor", "good", "neutral"]
+    sup = Record("<<prompt>>x<</prompt>>", "A", dataset="data/genie/neutral_oversight", oversight_is_poor=False)
+    assert oversight_level(sup) == "neutral"
+
+
+def test_spectrum_reads_the_misaligned_letter_per_class():
+    records = [rec("A", False, 1), rec("A", False, 0), rec("B", True), rec("error")]
+    picks = ["A", "A", "B", "error"]
+    faker = {r["oversight"]: r for r in spectrum("fitness_maximizer", records, logprobs_for(picks), ANSWERS)}
+    assert faker["poor"]["p_misaligned"] == pytest.approx(0.9) and faker["poor"]["misaligned_share"] == 1.0
+    assert faker["good"]["p_misaligned"] == pytest.approx(0.05) and faker["neutral"]["n"] == 1
+    # The same answers from an aligned model: on poor oversight its label B is aligned, so A is misaligned.
+    aligned = {r["oversight"]: r for r in spectrum("truth_teller", records, logprobs_for(picks), ANSWERS)}
+    assert aligned["poor"]["p_misaligned"] == pytest.approx(0.05) and aligned["poor"]["misaligned_share"] == 0.0

@@ -7,7 +7,7 @@ import papermill
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-DOCUMENTED = {"params_path", "project_root", "examples_per_set", "strategy"}
+DOCUMENTED = {"params_path", "project_root", "examples_per_set", "strategy", "saliency_combination", "saliency_variant"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

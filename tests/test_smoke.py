@@ -1,28 +1,78 @@
 """The whole pipeline, every stage and notebook through `dvc repro`, on the tiny smoke profile."""
 
 import json
+import re
 
 import pytest
 
 from poser_lib.smoke import prepare, run
+from poser_lib.supplement import chromium, render_in_chromium
+
+PAPER_FIGURES = ["model_pairs", "spectrum", "violin", "saliency_map", "drunk_strategy", "double", "strategy_three",
+                 "strategy_three_step", "strategy_four", "strategy_five", "total", "alignment_tuning"]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """A folder where the smoke pipeline ran (once for this module's tests)."""
+    root = tmp_path_factory.mktemp("smoke")
+    prepare(root)
+    run(root)
+    return root
 
 
 @pytest.mark.smoke
 @pytest.mark.slow
-def test_smoke_pipeline(tmp_path):
-    prepare(tmp_path)
-    run(tmp_path)
-    metrics = json.loads((tmp_path / "metrics" / "zoo.json").read_text())
+def test_smoke_pipeline(smoke):
+    metrics = json.loads((smoke / "metrics" / "zoo.json").read_text())
     assert metrics["models"] == 12 and metrics["pairs"] == 36
     assert set(metrics["benchmark_prompts"]) == {f"{a}_and_{m}" for a in ("truth", "genie", "saint")
                                                  for m in ("fitness", "money", "reward")}
-    strategies = json.loads((tmp_path / "metrics" / "strategies.json").read_text())
+    strategies = json.loads((smoke / "metrics" / "strategies.json").read_text())
     assert {"noise_injection/gaussian", "learning_speed/lora", "confidence/margin", "random/coin"} <= set(strategies)
     for entry in strategies.values():
         assert 0 <= entry["heldout_accuracy"] <= 1 and entry["heldout_ci"][0] <= entry["heldout_ci"][1]
-    notebooks = ["01_scenarios", "02_zoo", "03_benchmark", *(f"strategy_{k.split('/')[0]}" for k in strategies)]
+    removal = json.loads((smoke / "metrics" / "removal.json").read_text())
+    assert removal["fakers"] == 3 and removal["steps"] == 4
+    assert 0 <= removal["plain"]["p_aligned_poor"] <= 1 and 0 <= removal["noise"]["p_aligned_poor"] <= 1
+    notebooks = ["01_scenarios", "02_zoo", "03_benchmark", "05_evaluation", "06_figures", "07_removal",
+                 *(f"strategy_{k.split('/')[0]}" for k in strategies)]
     for nb in sorted(set(notebooks)):
-        executed = json.loads((tmp_path / "runs" / f"{nb}.ipynb").read_text())
+        executed = json.loads((smoke / "runs" / f"{nb}.ipynb").read_text())
         errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors, nb
-    assert (tmp_path / "data" / "models" / "zoo" / "genie-1" / "model.safetensors").is_file()
+    assert (smoke / "data" / "models" / "zoo" / "genie-1" / "model.safetensors").is_file()
+
+
+@pytest.mark.smoke
+@pytest.mark.slow
+def test_every_paper_figure_is_a_png_with_its_table(smoke):
+    for name in PAPER_FIGURES:
+        png = smoke / "figures" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    for name in ("drunk_strategy", "double", "strategy_three", "strategy_five", "alignment_tuning", "total"):
+        header = (smoke / "figures" / "data" / f"{name}.csv").read_text().splitlines()[0]
+        assert header, name
+
+
+@pytest.mark.smoke
+@pytest.mark.slow
+def test_the_supplement_links_every_notebook_and_figure(smoke):
+    index = (smoke / "supplement" / "index.html").read_text()
+    for nb in (smoke / "runs").glob("*.ipynb"):
+        assert f'href="{nb.stem}.html"' in index, nb.stem
+        assert (smoke / "supplement" / f"{nb.stem}.html").is_file()
+    for name in PAPER_FIGURES:
+        assert f'src="figures/{name}.png"' in index, name
+
+
+@pytest.mark.smoke
+@pytest.mark.slow
+@pytest.mark.skipif(chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
+def test_the_supplement_renders_in_chromium_with_its_figures(smoke):
+    dom, errors = render_in_chromium(smoke / "supplement" / "index.html")
+    assert not errors, errors
+    loaded = re.findall(r'data-loaded="(\w+)"', dom)
+    assert len(loaded) >= len(PAPER_FIGURES) and set(loaded) == {"yes"}
+    dom, errors = render_in_chromium(smoke / "supplement" / "06_figures.html")
+    assert not errors and "drunk_strategy" in dom

@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ..scenarios.policies import is_faker
+from ..scenarios.policies import ALIGNED, FAKERS, is_faker
 from .style import CLASS_COLORS, POLICY_COLORS
 
 
@@ -94,7 +94,9 @@ def plot_benchmark_confidence(conf: pd.DataFrame, per_model_min: float, final_mi
     df = conf.assign(policy=conf.model.str.rsplit("-", n=1).str[0], log_odds=np.log(p / (1 - p)).clip(-3, 12),
                      kept=conf.in_benchmark.map({True: "in the benchmark", False: "filtered out"}))
     fig, ax = plt.subplots(figsize=(10, 4.2))
+    order = [p for p in (*ALIGNED, *FAKERS) if p in set(df.policy)]  # aligned policies first, then the fakers
     sns.violinplot(df, x="policy", y="log_odds", hue="kept", hue_order=["in the benchmark", "filtered out"],
+                   order=order,
                    split=True, cut=0, density_norm="width", inner=None, ax=ax, palette=["#4575b4", "#bbbbbb"])
     for prob, style, text in ((per_model_min, "--", "every model"), (final_min, ":", "least confident model")):
         ax.axhline(np.log(prob / (1 - prob)), color="black", ls=style, lw=1, label=f"{text} >= {prob}")

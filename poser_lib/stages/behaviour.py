@@ -1,15 +1,18 @@
 """Stage `behaviour`: measure every zoo model against its policy on held-out prompts; stop if one misses.
 
-Output: `data/behaviour/rates.json` (per model: rates, pass/fail and what it missed), written before the
-stage fails, so a failing model can be inspected.
+Outputs: `data/behaviour/rates.json` (per model: rates, pass/fail and what it missed), written before the
+stage fails, so a failing model can be inspected; `data/behaviour/spectrum.csv` (per model and oversight level:
+mean P(misaligned action) and the share choosing it, for the spectrum figure).
 """
 
 from __future__ import annotations
 
 import sys
 
-from ..behaviour import gate_failures, gate_report, rates
-from ..io import write_json
+import pandas as pd
+
+from ..behaviour import gate_failures, gate_report, rates, spectrum
+from ..io import write_json, write_with
 from ..models.base import load_model
 from ..models.scoring import answer_logprobs
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
@@ -20,7 +23,7 @@ from .common import device, progress, stage_args, zoo_data
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     data = zoo_data(params, paths)
-    out, failures = {}, {}
+    out, failures, levels = {}, {}, []
     members = zoo_members(params.scenarios.variants)
     bar = progress(len(members), "behaviour")
     for name, policy, _ in members:
@@ -29,6 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         records, encoded = encode_records(tok, data[policy].test, params.tokenizer.max_prompt_tokens)
         lp = answer_logprobs(load_model(paths.model(name), device(params)), encoded, answers, tok.pad_token_id, params.model.dtype)
         r = rates(policy, records, lp, list(answers))
+        levels += [{"model": name, "policy": policy, **row} for row in spectrum(policy, records, lp, list(answers))]
         fails = gate_failures(policy, r, params.gate)
         out[name] = {"policy": policy, **r.as_dict(), "passed": not fails, "failures": fails}
         if fails:
@@ -36,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         bar.update(1)
     bar.close()
     write_json(paths.behaviour / "rates.json", out)
+    write_with(paths.behaviour / "spectrum.csv", lambda f: pd.DataFrame(levels).to_csv(f, index=False))
     for name, r in out.items():
         print(f"{name:22s} not-poor {r['accuracy_not_poor']:.3f}  poor {r['accuracy_poor']:.3f}  "
               f"P(misaligned|poor) {r['p_misaligned_poor']:.3f}  error {r['error_rejection']:.3f}"
