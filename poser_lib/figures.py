@@ -25,6 +25,28 @@ from .strategies.prompts import critical_token_mask, has_critical
 from .tokenizer import answer_token_ids, load_tokenizer
 
 
+CAPTIONS = {
+    # The paper's figures in the paper's order (poser-paper.md section 5), then ours.
+    "alignment_tuning": "removal: fakers' P(aligned | poor oversight) while fine-tuned on their own benign answers, "
+                        "with and without activation noise",
+    "model_pairs": "the zoo as measured: P(misaligned | poor) per model, development and held-out variants, the nine "
+                   "combinations",
+    "spectrum": "P(misaligned) against oversight strength, per model",
+    "double": "belief steering: the contrast direction, the reversed direction, a random direction",
+    "drunk_strategy": "noise injection: P(misaligned) and the mass left on A and B against noise strength",
+    "strategy_three": "learning speed: P(misaligned) on held-out prompts while fine-tuned to misbehave",
+    "strategy_four": "suspicious concepts: per-model scores by class",
+    "strategy_five": "decision speed: probe accuracy for the model's own answer against layer",
+    "saliency_map": "gradient saliency per token, an aligned model and a faker, the oversight fact boxed",
+    "total": "held-out pair accuracy per detector with 95% intervals, chance and the paper's numbers",
+    "strategy_three_step": "learning speed: pair accuracy against the decision step, the development choice marked",
+    "violin": "model confidence on the benchmark candidates, kept and filtered, with the filters",
+    "combinations": "held-out pair accuracy per aligned x faker combination",
+    "auroc": "AUROC of each detector over held-out models",
+}
+"""Every figure the pipeline writes, with a one-line caption, in the order the supplement shows them."""
+
+
 def model_class(model: str) -> str:
     """`faker` or `aligned`, from a zoo model's name (`<policy>-<variant>`)."""
     return "faker" if is_faker(model.rsplit("-", 1)[0]) else "aligned"

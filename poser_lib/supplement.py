@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -144,12 +145,17 @@ def render_notebook(path: Path, exporter: HTMLExporter) -> tuple[str, str]:
     return name, page
 
 
-def index_page(pages: list[tuple[str, str]], figures: list[str]) -> str:
-    """The index: a link per (file, title) page and every figure with its file name as caption."""
+def index_page(pages: list[tuple[str, str]], figures: list[str],
+               captions: Mapping[str, str] | None = None) -> str:
+    """The index: a link per (file, title) page and every figure, captioned with its file name and, where
+    `captions` has its stem, a line saying what it shows."""
+    captions = captions or {}
     items = "\n".join(f'<li><a href="{quote(file)}">{html.escape(name)}</a> <code>{html.escape(file)}</code></li>'
                       for file, name in pages)
     figs = "\n".join(f'<figure><img src="figures/{quote(f)}" alt="{html.escape(f)}">'
-                     f"<figcaption>{html.escape(f)}</figcaption></figure>" for f in figures)
+                     f"<figcaption>{html.escape(f)}"
+                     f"{': ' + html.escape(captions[Path(f).stem]) if Path(f).stem in captions else ''}"
+                     f"</figcaption></figure>" for f in figures)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -171,15 +177,20 @@ def index_page(pages: list[tuple[str, str]], figures: list[str]) -> str:
 """
 
 
-def build(runs: Path, figures: Path, out: Path) -> Path:
-    """Render `runs/*.ipynb` and copy `figures/*.png` into `out/` with an `index.html`; returns the index."""
+def build(runs: Path, figures: Path, out: Path, captions: Mapping[str, str] | None = None) -> Path:
+    """Render `runs/*.ipynb` and copy `figures/*.png` into `out/` with an `index.html`; returns the index.
+
+    Pages are listed by title (the notebooks' headings are numbered); figures in the order of `captions`, then
+    any others by name."""
     notebooks = sorted(Path(runs).glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(f"{Path(runs).resolve()}: no executed notebooks (*.ipynb) to put in the "
                                 f"supplement; run the notebook stages first (dvc repro)")
     if any(nb.stem == "index" for nb in notebooks):
         raise ValueError(f"{runs}/index.ipynb: its page would overwrite the supplement's index.html; rename it")
-    pngs = sorted(Path(figures).glob("*.png")) if Path(figures).is_dir() else []
+    order = list(captions or {})
+    pngs = sorted(Path(figures).glob("*.png") if Path(figures).is_dir() else [],
+                  key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.name))
     exporter = _exporter()
     # Rendered beside `out` and swapped in at the end: an interrupted or failed build leaves the old supplement.
     with atomic_dir(out) as tmp:
@@ -192,7 +203,8 @@ def build(runs: Path, figures: Path, out: Path) -> Path:
         (tmp / "figures").mkdir()
         for png in pngs:
             shutil.copy2(png, tmp / "figures" / png.name)
-        (tmp / "index.html").write_text(index_page(pages, [p.name for p in pngs]), encoding="utf-8")
+        pages.sort(key=lambda fp: (fp[1], fp[0]))
+        (tmp / "index.html").write_text(index_page(pages, [p.name for p in pngs], captions), encoding="utf-8")
         for page in sorted(tmp.glob("*.html")):
             remote = remote_fetches(page.read_text(encoding="utf-8"))
             if remote:

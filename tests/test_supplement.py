@@ -192,3 +192,15 @@ def test_the_chromium_check_sees_a_script_error(tmp_path: Path):
     page.write_text("<!DOCTYPE html><html><body><p>x</p><script>notDefined();</script></body></html>")
     _, errors = render_in_chromium(page)
     assert any("Uncaught" in e and "notDefined" in e for e in errors), errors
+
+
+def test_figures_follow_the_caption_order_and_carry_their_caption(tmp_path):
+    runs, figures = tmp_path / "runs", tmp_path / "figures"
+    runs.mkdir()
+    figures.mkdir()
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# 1. One")]), runs / "a.ipynb")
+    for name in ("zeta", "alpha", "beta"):
+        (figures / f"{name}.png").write_bytes(_png())
+    index = build(runs, figures, tmp_path / "out", {"beta": "shown first", "zeta": "then this"}).read_text()
+    assert index.index("beta.png") < index.index("zeta.png") < index.index("alpha.png")
+    assert "beta.png: shown first" in index

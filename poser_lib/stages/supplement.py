@@ -6,6 +6,7 @@ Output: `supplement/index.html` (links to one page per notebook, the figures inl
 
 from __future__ import annotations
 
+from ..figures import CAPTIONS
 from ..supplement import build
 from .common import stage_args
 
@@ -13,7 +14,7 @@ from .common import stage_args
 def main(argv: list[str] | None = None) -> None:
     _, paths = stage_args(__doc__, argv)
     # build raises FileNotFoundError, naming the folder, if runs/ holds no notebook yet
-    index = build(paths.root / "runs", paths.figures, paths.root / "supplement")
+    index = build(paths.root / "runs", paths.figures, paths.root / "supplement", CAPTIONS)
     pages = len(list(index.parent.glob("*.html"))) - 1
     figures = len(list((index.parent / "figures").glob("*.png")))
     print(f"supplement: {pages} notebook pages, {figures} figures -> {index}")
