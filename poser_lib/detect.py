@@ -15,6 +15,7 @@ import pandas as pd
 
 from .config import Params
 from .io import file_hash, fingerprint, read_json, write_json, write_text
+from .models.attention import for_reading
 from .models.base import load_model, resolve_device
 from .paths import Paths
 from .scenarios.layout import read_records
@@ -35,11 +36,11 @@ def code_version(name: str) -> str:
     import inspect
 
     from . import interventions
-    from .models import batching, scoring
+    from .models import attention, batching, scoring
     from .strategies import core, prompts, registry, steering
 
     modules = [inspect.getmodule(REGISTRY[name].score), core, prompts, registry, steering, interventions,
-               scoring, batching]
+               scoring, batching, attention]
     return fingerprint(*[file_hash(inspect.getsourcefile(m)) for m in modules])
 
 
@@ -75,7 +76,8 @@ def run_strategy(name: str, params: Params, paths: Paths,
         cache = out_dir / "models" / f"{model_name}.json"
         done = read_json(cache) if cache.is_file() else None
         if done is None or done.get("fingerprint") != run_id:
-            subject = Subject(load_model(paths.model(model_name), dev), tok, answers, params.model.dtype, base_state)
+            model = for_reading(load_model(paths.model(model_name), dev), attention_weights=strategy.needs_attention)
+            subject = Subject(model, tok, answers, params.model.dtype, base_state)
             results = {c: strategy.score(subject, benches[c], cfg) for c in combos}
             done = {"fingerprint": run_id,
                     "results": {c: {"scores": r.scores, "curves": r.curves} for c, r in results.items()}}

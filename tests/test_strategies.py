@@ -7,6 +7,7 @@ import torch
 
 from poser_lib.config_loader import ConfigError
 from poser_lib.interventions import hook_count
+from poser_lib.models.attention import for_reading
 from poser_lib.models.base import weights_hash
 from poser_lib.strategies import REGISTRY, parse_configs
 from poser_lib.strategies.core import Bench, Subject
@@ -40,6 +41,8 @@ def subject(tiny_model, tokenizer):
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_strategy_is_finite_deterministic_and_leaves_the_model_alone(name, subject, bench):
+    # The attention kernel the pipeline gives this strategy (detect.run_strategy): SDPA unless it reads weights.
+    for_reading(subject.model, attention_weights=REGISTRY[name].needs_attention)
     cfg = parse_configs({name: FAST.get(name, {})})[name]
     before = weights_hash(subject.model)
     first = REGISTRY[name].score(subject, bench, cfg)
@@ -91,3 +94,23 @@ def test_prefix_cache_matches_full_forward_passes_with_and_without_an_edit(subje
         edited = cache.logprobs()
     assert torch.allclose(edited, edited_full, atol=1e-5) and not torch.allclose(edited, full, atol=1e-3)
     assert torch.allclose(cache.logprobs(), full, atol=1e-5)  # the cache was cropped back after each use
+
+
+def test_sdpa_reads_the_same_answers_as_eager_and_the_prefix_cache_agrees(subject, bench):
+    from poser_lib.interventions import adding
+    from poser_lib.models.scoring import answer_logprobs
+    from poser_lib.strategies.core import PrefixCache
+
+    enc = subject.encode(bench.prompts[:7])
+    eager = answer_logprobs(subject.model, enc, subject.answer_ids, subject.pad_id)
+    for_reading(subject.model)
+    assert subject.model.config._attn_implementation == "sdpa"
+    sdpa = answer_logprobs(subject.model, enc, subject.answer_ids, subject.pad_id)
+    assert torch.allclose(sdpa, eager, atol=1e-4)
+    v = torch.randn(subject.model.config.hidden_size, generator=torch.Generator().manual_seed(0))
+    cache = PrefixCache(subject, enc, max_tokens=600)
+    with adding(subject.model, 1, 3 * v):
+        assert torch.allclose(cache.logprobs(), answer_logprobs(subject.model, enc, subject.answer_ids,
+                                                                subject.pad_id), atol=1e-4)
+    for_reading(subject.model, attention_weights=True)
+    assert subject.model.config._attn_implementation == "eager"

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..behaviour import gate_failures, gate_report, rates, spectrum
 from ..io import write_json, write_with
+from ..models.attention import for_reading
 from ..models.base import load_model
 from ..models.scoring import answer_logprobs
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
@@ -30,7 +31,8 @@ def main(argv: list[str] | None = None) -> None:
         tok = load_tokenizer(paths.model(name))
         answers = answer_token_ids(tok)
         records, encoded = encode_records(tok, data[policy].test, params.tokenizer.max_prompt_tokens)
-        lp = answer_logprobs(load_model(paths.model(name), device(params)), encoded, answers, tok.pad_token_id, params.model.dtype)
+        model = for_reading(load_model(paths.model(name), device(params)))
+        lp = answer_logprobs(model, encoded, answers, tok.pad_token_id, params.model.dtype)
         r = rates(policy, records, lp, list(answers))
         levels += [{"model": name, "policy": policy, **row} for row in spectrum(policy, records, lp, list(answers))]
         fails = gate_failures(policy, r, params.gate)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..benchmark import candidates, pairs, prompt_id, score_row, select, survives
 from ..io import write_json, write_with
+from ..models.attention import for_reading
 from ..models.base import load_model
 from ..models.scoring import answer_logprobs
 from ..scenarios.layout import records_to_json
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         tok = load_tokenizer(paths.model(name))
         answers = answer_token_ids(tok)
         records, encoded = encode_records(tok, list(prompts.values()), params.tokenizer.max_prompt_tokens)
-        lp = answer_logprobs(load_model(paths.model(name), device(params)), encoded, answers, tok.pad_token_id, params.model.dtype)
+        model = for_reading(load_model(paths.model(name), device(params)))
+        lp = answer_logprobs(model, encoded, answers, tok.pad_token_id, params.model.dtype)
         scores[name] = {r.prompt: score_row(row, list(answers), r.response) for r, row in zip(records, lp.tolist())}
         bar.update(1)
     bar.close()

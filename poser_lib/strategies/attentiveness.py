@@ -52,7 +52,7 @@ def attention_to(subject: Subject, prompt_ids: list[int], mask: list[bool]) -> l
     return [float(a[0, :, -1][:, m].sum(-1).mean()) for a in out.attentions]
 
 
-@register("attentiveness", Config)
+@register("attentiveness", Config, needs_attention=True)
 def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     """Activation shift, attention and saliency on the critical fact, each per layer where it has layers."""
     records = [r for r in bench.records if has_critical(r)][: cfg.prompts]

@@ -18,17 +18,20 @@ class Strategy:
     doc: str
     needs_base: bool = False
     """Whether the strategy reads the base model's weights (`Subject.base_state`)."""
+    needs_attention: bool = False
+    """Whether the strategy reads attention weights (the model then runs eager attention, else SDPA)."""
 
 
 REGISTRY: dict[str, Strategy] = {}
 
 
-def register(name: str, config: type, needs_base: bool = False) -> Callable:
+def register(name: str, config: type, needs_base: bool = False, needs_attention: bool = False) -> Callable:
     """Register `fn(subject, bench, cfg) -> Result` as strategy `name` with config dataclass `config`."""
     def wrap(fn: Callable[[Subject, Bench, Any], Result]) -> Callable:
         if name in REGISTRY:
             raise ValueError(f"strategy {name!r} is registered twice")
-        REGISTRY[name] = Strategy(name, config, fn, (fn.__doc__ or "").strip().split("\n")[0], needs_base)
+        REGISTRY[name] = Strategy(name, config, fn, (fn.__doc__ or "").strip().split("\n")[0], needs_base,
+                                  needs_attention)
         return fn
     return wrap
 
