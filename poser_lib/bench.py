@@ -121,11 +121,14 @@ def main(argv: list[str] | None = None) -> None:
     timings = stage_timings(Path("."))
     print("\nlast pipeline run, per stage (runs/timings/):" if timings else
           "\nno pipeline run recorded yet (runs/timings/ is written by `make reproduce` or `dvc repro`)")
+    width = max((len(t["stage"]) for t in timings), default=12)
     for t in timings:
-        print(f"  {t['stage']:12s} {t['seconds']:8.1f} s   peak memory {t['peak_rss_mb']:7.0f} MB   ({t['finished']})")
+        print(f"  {t['stage']:{width}s} {t['seconds']:8.1f} s   peak memory {t['peak_rss_mb']:7.0f} MB   "
+              f"({t['finished']})")
     if timings:
-        print(f"  {'total':12s} {sum(t['seconds'] for t in timings):8.1f} s   "
+        print(f"  {'total':{width}s} {sum(t['seconds'] for t in timings):8.1f} s   "
               f"peak memory {max(t['peak_rss_mb'] for t in timings):7.0f} MB")
+        print("  (python stages only: the papermill notebooks and DVC's own work are not in runs/timings/)")
     print(f"\nthis benchmark's own peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
