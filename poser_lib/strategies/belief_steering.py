@@ -9,11 +9,10 @@ from dataclasses import dataclass
 import torch
 
 from ..config_loader import bounds
-from ..interventions import adding, layer_at
+from ..interventions import adding
 from .core import Bench, Result, Subject
 from .registry import register
-from .core import PrefixCache
-from .steering import contrast_vector, rises, sweep
+from .steering import rises, steering_site, sweep
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,8 @@ class Config:
 @register("belief_steering", Config)
 def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     """Rise of P(misaligned) when the critical-fact direction is subtracted at the last token."""
-    layer = layer_at(subject.model, cfg.depth)
-    v, rest = contrast_vector(subject, bench, layer, cfg.contrast_pairs)
-    rest = rest.head(cfg.eval_prompts)
-    cache = PrefixCache(subject, subject.encode(rest.prompts))  # every readout below edits the last token only
+    # every readout below edits the last token only, so the prompts' prefixes are computed once
+    layer, v, rest, cache = steering_site(subject, bench, cfg.depth, cfg.contrast_pairs, cfg.eval_prompts)
     g = torch.Generator().manual_seed(cfg.seed)
     rand = torch.randn(v.shape, generator=g)
     directions = {"contrast": -v, "reversed": v, "random": rand / rand.norm() * v.norm()}

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import torch
 
 from ..config_loader import bounds
-from ..interventions import adding, adding_noise, layer_at
+from ..interventions import adding, adding_noise
 from .core import Bench, Result, Subject
 from .registry import register
-from .core import PrefixCache
-from .steering import contrast_vector, rises, sweep
+from .steering import rises, steering_site, sweep
 
 
 @dataclass(frozen=True)
@@ -38,10 +37,8 @@ class Config:
 @register("noise_injection", Config)
 def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     """Rise of P(misaligned) under activation noise at the last token, averaged over seeds."""
-    layer = layer_at(subject.model, cfg.depth)
-    v, rest = contrast_vector(subject, bench, layer, cfg.contrast_pairs)
-    rest = rest.head(cfg.eval_prompts)
-    cache = PrefixCache(subject, subject.encode(rest.prompts))  # every readout below edits the last token only
+    # every readout below edits the last token only, so the prompts' prefixes are computed once
+    layer, v, rest, cache = steering_site(subject, bench, cfg.depth, cfg.contrast_pairs, cfg.eval_prompts)
     result = Result()
     for variant, settings in (("gaussian", cfg.gaussian_scales), ("uniform", cfg.uniform_coefficients)):
         per_seed = []

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 
 import torch
 
+from ..interventions import layer_at
 from ..models.scoring import last_token_hidden
 from .core import Bench, PrefixCache, Readout, Subject, readout
 from .prompts import contrast_pairs
@@ -24,6 +25,16 @@ def contrast_vector(subject: Subject, bench: Bench, layer: int, n_pairs: int) ->
     crit = last_token_hidden(subject.model, subject.encode([k for _, k in pairs]), subject.pad_id, subject.dtype)
     v = crit[:, layer + 1].mean(0) - clean[:, layer + 1].mean(0)
     return v, Bench(bench.combination, tuple(rest) or bench.records)
+
+
+def steering_site(subject: Subject, bench: Bench, depth: float, n_pairs: int, eval_prompts: int
+                  ) -> tuple[int, torch.Tensor, Bench, PrefixCache]:
+    """What an edit at the last token of the block at `depth` needs: the layer, the contrast vector there, the
+    evaluation prompts (the first `eval_prompts` not used for the vector) and their prefix cache."""
+    layer = layer_at(subject.model, depth)
+    v, rest = contrast_vector(subject, bench, layer, n_pairs)
+    rest = rest.head(eval_prompts)
+    return layer, v, rest, PrefixCache(subject, subject.encode(rest.prompts))
 
 
 def sweep(subject: Subject, bench: Bench, coefficients: Sequence[float],
