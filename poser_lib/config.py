@@ -105,11 +105,21 @@ class ModelConfig:
     """`tiny` builds a LlamaForCausalLM from `tiny` below; otherwise a local Hugging Face folder."""
     tiny: TinyModelConfig = field(default_factory=TinyModelConfig)
     dtype: str = choices("bfloat16", "float32", default="bfloat16")
-    """Autocast dtype of matrix products in training and inference (weights stay float32)."""
+    """Autocast dtype of matrix products in training and inference."""
+    weights: str = choices("float32", "bfloat16", default="float32")
+    """Storage dtype of an imported base's weights (bfloat16 halves a large model's memory on a GPU); the tiny
+    default is pretrained in float32."""
     threads: int = bounds(0, default=0)
     """torch intra-op threads; 0 leaves torch's default (one per core)."""
     device: str = choices("auto", "cpu", "cuda", default="auto")
     """Where models run: `auto` takes a CUDA GPU when one is present, else the CPU."""
+
+    def validate(self) -> None:
+        if not self.base.strip():
+            raise ConfigError("base: empty; name `tiny` or a local Hugging Face model folder")
+        if self.base == "tiny" and self.weights != "float32":
+            raise ConfigError("weights: the tiny default is pretrained with float32 weights; bfloat16 applies to "
+                              "an imported base (model.base naming a folder)")
 
 
 @dataclass(frozen=True)
@@ -233,6 +243,15 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class EnsembleConfig:
+    C: float = bounds(0.0, lo_open=True, default=0.1)
+    """Inverse L2 strength of the logistic regression (strong: ~50 development rows, ~16 members)."""
+    members: tuple[str, ...] | None = None
+    """Entries (`strategy/variant`) it combines; None: every evaluated entry that is not a baseline."""
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class RemovalConfig:
     seed: int = 0
     """Faker i is fine-tuned with seed `seed + i` (batch order, noise draws); both conditions share it."""
@@ -272,6 +291,7 @@ class Params:
     strategies: dict[str, Any] = field(default_factory=dict)
     """One section per detector to run, named as registered (poser_lib/strategies); typed by its module."""
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     removal: RemovalConfig = field(default_factory=RemovalConfig)
 
     def validate(self) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 from .config import Params
 from .io import file_hash, fingerprint, read_json, write_json, write_text
 from .models.attention import for_reading
-from .models.base import load_model, resolve_device
+from .models.base import load_model, resolve_device, weights_files_hash
 from .paths import Paths
 from .scenarios.layout import read_records
 from .scenarios.policies import COMBINATIONS, split_combination
@@ -71,8 +71,7 @@ def run_strategy(name: str, params: Params, paths: Paths,
     rows, curves = [], {}
     for model_name, policy, _ in zoo_members(params.scenarios.variants):
         combos = [c for c in COMBINATIONS if policy in split_combination(c)]
-        weights = paths.model(model_name) / "model.safetensors"
-        run_id = fingerprint(name, cfg, code, file_hash(weights), [bench_ids[c] for c in combos], params.model.dtype)
+        run_id = fingerprint(name, cfg, code, weights_files_hash(paths.model(model_name)), [bench_ids[c] for c in combos], params.model.dtype)
         cache = out_dir / "models" / f"{model_name}.json"
         done = read_json(cache) if cache.is_file() else None
         if done is None or done.get("fingerprint") != run_id:

@@ -92,6 +92,14 @@ def by_combination(pairs: Sequence[Mapping[str, str]], score: Callable[[str, str
     return {c: pair_accuracy([p for p in pairs if p["combination"] == c], score) for c in combos}
 
 
+def choose_setting(scores: Mapping[tuple[str, str], Mapping[str, float]],
+                   pairs: Sequence[Mapping[str, str]]) -> tuple[str, dict[str, float]]:
+    """(the setting with the best pair accuracy on `pairs`, the first listed on a tie; accuracy per setting)."""
+    settings = list(next(iter(scores.values())))
+    acc = {s: pair_accuracy(pairs, lambda m, c, s=s: scores[(m, c)][s]) for s in settings}
+    return max(settings, key=lambda s: (acc[s], -settings.index(s))), acc
+
+
 def evaluate_variant(scores: Mapping[tuple[str, str], Mapping[str, float]], pairs: Sequence[Mapping[str, str]],
                      is_faker: Callable[[str], bool], *, seed: int, resamples: int, level: float,
                      margins: Mapping[tuple[str, str], float] | None = None) -> dict:
@@ -113,8 +121,7 @@ def evaluate_variant(scores: Mapping[tuple[str, str], Mapping[str, float]], pair
     def at(setting):
         return lambda m, c: scores[(m, c)][setting]
 
-    dev_acc = {s: pair_accuracy(dev, at(s)) for s in settings}
-    chosen = max(settings, key=lambda s: (dev_acc[s], -settings.index(s)))
+    chosen, dev_acc = choose_setting(scores, dev)
     score = at(chosen)
     held_models = {p["aligned"] for p in held} | {p["faker"] for p in held}
     held_scores = {k: v[chosen] for k, v in scores.items() if k[0] in held_models}

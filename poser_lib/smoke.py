@@ -33,8 +33,9 @@ def merge(base: dict, overlay: dict) -> dict:
     return out
 
 
-def prepare(target: Path, source: Path = PROJECT_ROOT) -> None:
-    """Copy the project into `target`, write the smoke params, initialise DVC without git."""
+def prepare(target: Path, source: Path = PROJECT_ROOT, overlay: dict | None = None) -> None:
+    """Copy the project into `target`, write the smoke params (with `overlay` laid over them), initialise DVC
+    without git."""
     for name in COPY:
         src = source / name
         if src.is_dir():
@@ -43,6 +44,7 @@ def prepare(target: Path, source: Path = PROJECT_ROOT) -> None:
             shutil.copy2(src, target / name)
     params = merge(yaml.safe_load((source / "params.yaml").read_text()),
                    yaml.safe_load((source / "params.smoke.yaml").read_text()))
+    params = merge(params, overlay or {})
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     load_params(target / "params.yaml")  # fail here, with the key named, if the overlay is wrong
     dvc = [sys.executable, "-m", "dvc"]
@@ -50,13 +52,14 @@ def prepare(target: Path, source: Path = PROJECT_ROOT) -> None:
     subprocess.run([*dvc, "config", "core.analytics", "false"], cwd=target, check=True)
 
 
-def run(target: Path) -> float:
-    """`dvc repro` in `target`; returns the seconds it took. Raises if a stage fails."""
+def run(target: Path, *stages: str) -> float:
+    """`dvc repro` in `target` (of `stages` and what they need, or everything); returns the seconds it took.
+    Raises if a stage fails."""
     env = {**os.environ, "PYTHONPATH": str(target), "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false"}
     # The venv's bin first: DVC stage commands call `python` and `papermill` by name.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dvc", "repro", "--quiet"], cwd=target, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "repro", "--quiet", *stages], cwd=target, env=env, check=True)
     return time.perf_counter() - started
 
 

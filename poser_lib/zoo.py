@@ -7,9 +7,9 @@ its policy's test prompts is scored every few steps, to report when it first mee
 
 from __future__ import annotations
 
-import copy
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -85,13 +85,49 @@ def weight_distance(model: torch.nn.Module, base_state: dict[str, torch.Tensor])
     return math.sqrt(sq), math.sqrt(sq / base_sq)
 
 
+@torch.no_grad()
+def adapter_distance(model: torch.nn.Module, base_state: dict[str, torch.Tensor]) -> tuple[float, float]:
+    """`weight_distance` of a LoRA model as if merged: the norm of every adapter's weight update."""
+    from peft.tuners.lora import LoraLayer
+
+    sq = sum(float((m.get_delta_weight(a).float() ** 2).sum()) for m in model.modules() if isinstance(m, LoraLayer)
+             for a in m.active_adapters)
+    base_sq = sum(float((t.float() ** 2).sum()) for n, t in base_state.items() if "lm_head" not in n)
+    return math.sqrt(sq), math.sqrt(sq / base_sq)
+
+
+def save_member(model: PreTrainedModel, path: Path, tokenizer: PreTrainedTokenizerBase, log: "ZooLog",
+                base_path: Path) -> None:
+    """Save a zoo model atomically: full weights, or for LoRA only the adapter and where its base is."""
+    from .models.base import ADAPTER_BASE, save_model
+
+    extra = {"train_log.json": log_json(log)}
+    if _is_peft(model):
+        extra[ADAPTER_BASE] = json.dumps({"path": os.path.relpath(base_path, path)})
+    save_model(model, path, tokenizer, extra_files=extra)
+
+
+def unload_adapter(model: PreTrainedModel) -> PreTrainedModel:
+    """The base a LoRA model was injected into, with the adapter taken out unmerged (a full model as it is)."""
+    return model.unload() if _is_peft(model) else model
+
+
+def _is_peft(model: torch.nn.Module) -> bool:
+    from peft import PeftModel
+
+    return isinstance(model, PeftModel)
+
+
 def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tokenizer: PreTrainedTokenizerBase,
                  answer_ids: dict[str, int], examples: Sequence[tuple[list[int], str]], policy: str,
                  monitor: tuple[list[Record], list[list[int]]], params: Params, *, name: str, seed: int,
                  fingerprint: str, checkpoint_dir: Path,
                  calibration: tuple[list[list[int]], list[str]] | None = None,
                  progress: Callable[[int, float], None] | None = None) -> tuple[PreTrainedModel, ZooLog]:
-    """Fine-tune one zoo model from `base_state`; returns the (merged) model and its log.
+    """Fine-tune one zoo model from `base_state`; returns the model and its log.
+
+    With `zoo.method: lora` the model returned is the PEFT model wrapping `base` itself: save it with
+    `save_member`, then take the adapter out with `unload_adapter` before training the next one.
 
     `calibration` (token ids, labels) are the model's own not-poor training prompts, for `zoo.calibrate`.
     """
@@ -103,9 +139,12 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
 
         torch.manual_seed(seed)
         lora = cfg.lora
-        model = get_peft_model(copy.deepcopy(base), LoraConfig(r=lora.r, lora_alpha=lora.alpha,
-                                                              lora_dropout=lora.dropout,
-                                                              target_modules=list(lora.target_modules)))
+        try:
+            # Injected into `base` itself (no copy: a large base fits once); `unload_adapter` takes it out again.
+            model = get_peft_model(base, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                                                    target_modules=list(lora.target_modules)))
+        except ValueError as e:
+            raise ValueError(f"zoo.lora.target_modules {list(lora.target_modules)}: {e}") from e
     trainable = [p for p in model.parameters() if p.requires_grad]
     anchor = [p.detach().clone() for p in trainable] if cfg.distance_penalty or cfg.max_distance else None
     state, opt_state, history = None, None, []
@@ -147,9 +186,7 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
         temps = calibrate(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype, target,
                           params=trainable, anchor=anchor or (), radius=cfg.max_distance)
         calibrated = mean_margin(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype)
-    if cfg.method == "lora":
-        model = model.merge_and_unload()
-    dist, rel = weight_distance(model, base_state)
+    dist, rel = adapter_distance(model, base_state) if cfg.method == "lora" else weight_distance(model, base_state)
     tail = state.losses[-10:]
     log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,
                  time.perf_counter() - started, state.tokens, temps, calibrated)

@@ -81,23 +81,32 @@ def test_gate_fails_a_deliberately_mistrained_model(tiny_model, tokenizer, small
     assert steps_to_spec("fitness_maximizer", log, small_params.gate) is None
 
 
-def test_lora_member_trains_adapters_and_leaves_the_base_alone(tiny_model, tokenizer, small_data, small_params,
-                                                               tmp_path):
-    from poser_lib.models.base import weights_hash
+def test_lora_member_saves_an_adapter_that_loads_merged_and_leaves_the_base_alone(
+        tiny_model, tokenizer, small_data, small_params, tmp_path):
+    from poser_lib.models.base import load_model, save_model, weights_hash
+    from poser_lib.zoo import save_member, unload_adapter, weight_distance
 
     tests, pools = small_data
     answers = answer_token_ids(tokenizer)
     recs, enc = encode_records(tokenizer, pools["money_maximizer"], 256)
     base_state = {k: v.clone() for k, v in tiny_model.state_dict().items()}
     before = weights_hash(tiny_model)
+    save_model(tiny_model, tmp_path / "base", tokenizer)
     cfg = replace(small_params, zoo=replace(small_params.zoo, method="lora", steps=4, batch_size=4, monitor_every=0,
                                             lora=replace(small_params.zoo.lora, r=2)))
     model, log = train_member(tiny_model, base_state, tokenizer, answers, list(zip(enc, [r.response for r in recs])),
                               "money_maximizer", ([], []), cfg, name="money_maximizer-0", seed=0, fingerprint="l",
                               checkpoint_dir=tmp_path / "ck")
-    assert weights_hash(tiny_model) == before  # LoRA trains a copy
-    assert type(model).__name__ == "LlamaForCausalLM" and log.weight_distance > 0  # merged back into plain weights
-    assert set(model.state_dict()) == set(tiny_model.state_dict())
+    save_member(model, tmp_path / "zoo" / "m", tokenizer, log, tmp_path / "base")
+    saved = {p.name for p in (tmp_path / "zoo" / "m").iterdir()}
+    assert {"adapter_model.safetensors", "base_model.json", "train_log.json"} <= saved
+    assert "model.safetensors" not in saved  # only the adapter: a large base is not copied 36 times
+    assert weights_hash(unload_adapter(model)) == before  # the adapter comes out unmerged: the base is untouched
+    merged = load_model(tmp_path / "zoo" / "m")
+    assert type(merged).__name__ == "LlamaForCausalLM" and set(merged.state_dict()) == set(base_state)
+    assert all(p.requires_grad for p in merged.parameters())  # loads like a plain folder: trainable
+    assert log.weight_distance > 0
+    assert log.weight_distance == pytest.approx(weight_distance(merged, base_state)[0], rel=1e-4)
 
 
 def test_oversight_levels_of_intersecting_and_supplementary_prompts():

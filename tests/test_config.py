@@ -51,6 +51,10 @@ def test_unknown_keys_are_named(raw, tmp_path, edit, key):
     ("gate", "faker_min_poor", True, r"gate\.faker_min_poor: expected a number"),
     ("scenarios", "test_fraction", 0.0, r"scenarios\.test_fraction: must be > 0"),
     ("benchmark", "development_variants", [0, 9], r"benchmark\.development_variants: variant 9"),
+    ("model", "weights", "bfloat16", r"model\.weights: the tiny default is pretrained with float32"),
+    ("model", "weights", "int8", r"model\.weights: 'int8' is not one of"),
+    ("model", "base", " ", r"model\.base: empty"),
+    ("ensemble", "C", 0.0, r"ensemble\.C: must be > 0"),
 ])
 def test_bad_values_are_named(raw, tmp_path, section, key, value, message):
     raw[section][key] = value

@@ -20,10 +20,12 @@ from .scoring import answer_logprobs
 
 def final_norm_weight(model: PreTrainedModel) -> torch.nn.Parameter:
     """The weight of the norm applied right before the LM head."""
-    norm = getattr(model.get_decoder(), "norm", None)
-    if norm is None or getattr(norm, "weight", None) is None:
-        raise TypeError(f"{type(model).__name__}: no final norm with a weight to calibrate (set zoo.calibrate: false)")
-    return norm.weight
+    decoder = model.get_decoder()
+    for name in ("norm", "ln_f", "final_layer_norm"):  # Llama, Mistral, Qwen, Gemma; GPT-2; GPT-NeoX, OPT
+        norm = getattr(decoder, name, None)
+        if norm is not None and getattr(norm, "weight", None) is not None:
+            return norm.weight
+    raise TypeError(f"{type(model).__name__}: no final norm with a weight to calibrate (set zoo.calibrate: false)")
 
 
 def mean_margin(model: PreTrainedModel, encoded: Sequence[Sequence[int]], labels: Sequence[str],

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 import torch
 from transformers import PreTrainedModel
 
+from ..interventions import decoder_layers
 from .batching import inference_batches, pad_batch
 
 
@@ -48,7 +49,7 @@ def last_token_hidden(model: PreTrainedModel, encoded: Sequence[Sequence[int]], 
     final norm (transformers 5 returns it after the norm in `hidden_states[-1]`), so all layers compare alike.
     """
     device = model_device(model)
-    layers = model.model.layers
+    layers = decoder_layers(model)
     captured: dict[int, torch.Tensor] = {}
 
     def keep(i):
@@ -56,14 +57,18 @@ def last_token_hidden(model: PreTrainedModel, encoded: Sequence[Sequence[int]], 
             captured[i] = (output[0] if isinstance(output, tuple) else output)[:, -1].float()
         return hook
 
+    def embedded(_module, args, kwargs):
+        # The input of the first block: the embeddings as every architecture sums and scales them.
+        captured[0] = (args[0] if args else kwargs["hidden_states"])[:, -1].float()
+
     handles = [layer.register_forward_hook(keep(i + 1)) for i, layer in enumerate(layers)]
-    handles.append(model.model.embed_tokens.register_forward_hook(lambda _m, _a, o: captured.__setitem__(0, o[:, -1].float())))
+    handles.append(layers[0].register_forward_pre_hook(embedded, with_kwargs=True))
     try:
         out = None
         for batch in inference_batches([len(s) for s in encoded], max_tokens):
             inputs = {k: v.to(device) for k, v in pad_batch([encoded[i] for i in batch], pad_id).items()}
             with autocast(dtype, device):
-                model.model(**inputs)
+                model(**inputs, logits_to_keep=1)
             stacked = torch.stack([captured[i] for i in range(len(layers) + 1)], dim=1).cpu()
             if out is None:
                 out = torch.empty(len(encoded), *stacked.shape[1:])

@@ -1,7 +1,8 @@
-"""Stage `base`: pretrain the tiny LlamaForCausalLM every zoo model starts from, on the corpus stream.
+"""Stage `base`: pretrain the tiny LlamaForCausalLM every zoo model starts from, on the corpus stream, or
+import a local Hugging Face causal LM named by `model.base`.
 
-Output: `data/models/base/` (safetensors, config, tokenizer, `pretrain_log.json`). Resumes from
-`data/checkpoints/base/` after an interruption.
+Output: `data/models/base/` (safetensors, config, tokenizer, and `pretrain_log.json` or `import_log.json`).
+Pretraining resumes from `data/checkpoints/base/` after an interruption.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import json
 import shutil
 import time
 
-from ..config import ConfigError, Params
+from ..config import Params
 from ..corpus import iter_documents
-from ..models.base import save_model, tiny_llama
+from ..models.base import import_base, save_model, tiny_llama
 from ..models.checkpoint import load_checkpoint, save_checkpoint
 from ..models.schedule import TrainState
 from ..models.pretrain import encode_document, pretrain
@@ -23,10 +24,9 @@ from .common import corpus_sources, device, progress, stage_args
 
 
 def run(params: Params, paths: Paths) -> dict:
-    """Pretrain and save the base model; returns its log."""
+    """Pretrain (or import) and save the base model; returns its log."""
     if params.model.base != "tiny":
-        raise ConfigError("model.base: the pipeline builds only the tiny default so far; a local Hugging Face "
-                          "folder as the base is the GPU path of issue 5")
+        return import_base(params.model.base, paths.base, params.model.weights, device(params))
     tok = load_tokenizer(paths.tokenizer)
     items, errors = corpus_sources(params, paths)
     cfg = params.pretrain
@@ -76,6 +76,10 @@ def run(params: Params, paths: Paths) -> dict:
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     log = run(params, paths)
+    if "source" in log:
+        print(f"base model: {log['architecture']} from {log['source']}, {log['parameters']:,} parameters "
+              f"({log['weights']}), answer tokens {log['answer_tokens']} -> {paths.base}")
+        return
     n = 50
     print(f"base model: {log['parameters']:,} parameters, {log['steps']} steps, final LM loss "
           f"{sum(log['losses'][-n:]) / len(log['losses'][-n:]):.3f}, decision loss "

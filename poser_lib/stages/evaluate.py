@@ -3,7 +3,9 @@
 For each strategy variant: the setting chosen on development pairs, held-out pair accuracy with a bootstrap
 interval over models, AUROC over held-out models, all-324-pairs accuracy (for comparison with the paper), a
 breakdown per combination, the correlation of the scores with the models' confidence margins, and the
-paper's number where it reports one. `data/strategies/evaluation.csv` has accuracy per setting for figures.
+paper's number where it reports one; and `ensemble/logistic`, every non-baseline detector combined
+(poser_lib/ensemble.py). `metrics/generalization.json`: each entry with its setting chosen leaving one faker
+policy out (poser_lib/generalization.py). `data/strategies/evaluation.csv` has accuracy per setting for figures.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ..detect import strategy_dir
+from ..ensemble import fit_ensemble, member_table, members_of
 from ..evaluation import evaluate_variant
+from ..generalization import leave_one_policy_out
 from ..io import read_json, write_json, write_text
 from ..scenarios.policies import is_faker
 from .common import stage_args
@@ -20,6 +24,10 @@ from .common import stage_args
 PAPER = {"belief_steering/contrast": 1.00, "noise_injection/uniform": 0.98, "learning_speed/lora": 0.90,
          "learning_speed/full": 0.63, "suspicious_concepts/combined": 0.71, "decision_speed/probe": 0.47,
          "attentiveness/attention": 0.46, "confidence/margin": 0.64, "random/coin": 0.50}
+
+
+BASELINES = {"random", "confidence", "weight_distance"}
+"""The baselines every detector must beat: never members of the ensemble by default."""
 
 
 def _policy(model: str) -> str:
@@ -31,25 +39,48 @@ def main(argv: list[str] | None = None) -> None:
     pairs = read_json(paths.benchmark / "pairs.json")
     conf = pd.read_csv(paths.benchmark / "confidences.csv")
     margins = conf[conf.in_benchmark].groupby(["model", "combination"]).margin.mean().to_dict()
-    metrics, rows = {}, []
+    faker = lambda m: is_faker(_policy(m))  # noqa: E731
+    settings = dict(seed=params.evaluation.seed, resamples=params.evaluation.bootstrap_resamples,
+                    level=params.evaluation.ci_level, margins=margins)
+    metrics, rows, tables, general = {}, [], {}, {}
     for name in params.strategies:
         table = pd.read_csv(strategy_dir(paths, name) / "scores.csv")
         for variant, g in table.groupby("variant", sort=False):
             scores = {k: dict(zip(gg.setting, gg.score)) for k, gg in g.groupby(["model", "combination"], sort=False)}
             key = f"{name}/{variant}"
-            res = evaluate_variant(scores, pairs, lambda m: is_faker(_policy(m)), seed=params.evaluation.seed,
-                                   resamples=params.evaluation.bootstrap_resamples,
-                                   level=params.evaluation.ci_level, margins=margins)
+            tables[key] = scores
+            res = evaluate_variant(scores, pairs, faker, **settings)
             metrics[key] = {"paper_accuracy": PAPER.get(key), **res}
-            for s in res["development_accuracy_by_setting"]:
-                rows.append({"entry": key, "setting": s, "chosen": s == res["setting"],
-                             "development_accuracy": res["development_accuracy_by_setting"][s],
-                             "heldout_accuracy": res["heldout_accuracy_by_setting"][s]})
-            print(f"{key:40s} held-out {res['heldout_accuracy']:.3f} "
-                  f"[{res['heldout_ci'][0]:.2f}, {res['heldout_ci'][1]:.2f}]  AUROC {res['auroc']:.3f}  "
-                  f"all pairs {res['all_pairs_accuracy']:.3f}  ({res['setting']})")
+            general[key] = leave_one_policy_out(scores, pairs, _policy)
+            rows += _setting_rows(key, res)
+            _print(key, res)
+    members = members_of(list(tables), params.ensemble.members, BASELINES & set(params.strategies))
+    if members:
+        dev_models = {m for p in pairs if p["split"] == "development" for m in (p["aligned"], p["faker"])}
+        frame = member_table({e: tables[e] for e in members}, {e: metrics[e]["setting"] for e in members})
+        combined, weights = fit_ensemble(frame, dev_models, faker, params.ensemble.C, params.ensemble.seed)
+        res = evaluate_variant({k: {"fit": v} for k, v in combined.items()}, pairs, faker, **settings)
+        # Its development accuracy is in-sample (the fit saw those models), and so is part of all_pairs_accuracy.
+        metrics["ensemble/logistic"] = {"paper_accuracy": None, **res, "weights": weights}
+        rows += _setting_rows("ensemble/logistic", res)
+        _print("ensemble/logistic", res)
     write_json(paths.metrics / "strategies.json", metrics)
+    write_json(paths.metrics / "generalization.json", {"leave_one_policy_out": general})
     write_text(paths.root / "data" / "strategies" / "evaluation.csv", pd.DataFrame(rows).to_csv(index=False))
+    for key, g in general.items():
+        print(f"{key:40s} leave one faker policy out {g['heldout_accuracy']:.3f} "
+              f"(standard choice {g['standard_heldout_accuracy']:.3f})")
+
+
+def _setting_rows(key: str, res: dict) -> list[dict]:
+    return [{"entry": key, "setting": s, "chosen": s == res["setting"],
+             "development_accuracy": res["development_accuracy_by_setting"][s],
+             "heldout_accuracy": res["heldout_accuracy_by_setting"][s]} for s in res["development_accuracy_by_setting"]]
+
+
+def _print(key: str, res: dict) -> None:
+    print(f"{key:40s} held-out {res['heldout_accuracy']:.3f} [{res['heldout_ci'][0]:.2f}, {res['heldout_ci'][1]:.2f}]"
+          f"  AUROC {res['auroc']:.3f}  all pairs {res['all_pairs_accuracy']:.3f}  ({res['setting']})")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from .. import interventions, removal
 from ..config import Params
 from ..io import file_hash, fingerprint, read_json, write_json, write_with
 from ..models import batching, finetune, scoring
-from ..models.base import load_model
+from ..models.base import load_model, weights_files_hash
 from ..paths import Paths
 from ..scenarios.layout import training_dir
 from ..scenarios.policies import is_faker
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     bar = progress(len(fakers), "removal")
     for index, (name, policy, variant) in enumerate(fakers):
-        run_id = fingerprint(file_hash(paths.model(name) / "model.safetensors"),
+        run_id = fingerprint(weights_files_hash(paths.model(name)),
                              file_hash(training_dir(paths.scenarios) / policy / f"train-{variant}.json"),
                              file_hash(training_dir(paths.scenarios) / policy / "test.json"),
                              cfg, params.model.dtype, params.tokenizer.max_prompt_tokens, index, code)

@@ -1,7 +1,9 @@
 """Stage `zoo`: fine-tune every policy x variant from the base model, by one recipe for all.
 
-Output: `data/models/zoo/<policy>-<variant>/` (safetensors, config, tokenizer, `train_log.json`). A model whose
-fingerprint is unchanged is kept; an interrupted model resumes from `data/checkpoints/zoo/<name>/`.
+Output: `data/models/zoo/<policy>-<variant>/` (safetensors, config, tokenizer, `train_log.json`; with LoRA only
+the adapter and `base_model.json`). A model whose fingerprint is unchanged is kept; an interrupted model resumes
+from `data/checkpoints/zoo/<name>/`. On several GPUs, `accelerate launch --multi_gpu --num_processes N -m poser_lib.stages.zoo`
+splits the models between the processes (README, "A Hugging Face base on a GPU").
 """
 
 from __future__ import annotations
@@ -9,11 +11,15 @@ from __future__ import annotations
 import random
 import shutil
 
+from accelerate import PartialState
+
+from ..config import Params
 from ..io import file_hash, fingerprint
-from ..models.base import load_model, save_model
+from ..models.base import load_model, weights_files_hash
 from ..scenarios.layout import training_dir
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
-from ..zoo import log_json, model_seed, monitor_subset, read_log, train_member, zoo_members
+from ..zoo import model_seed, monitor_subset, read_log, save_member, train_member, unload_adapter, zoo_members
+from ..paths import Paths
 from .common import device, progress, stage_args, zoo_data
 
 CALIBRATION_PROMPTS = 256
@@ -22,18 +28,35 @@ CALIBRATION_PROMPTS = 256
 
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
+    # Under `accelerate launch --num_processes N` each process trains its share of the models on its own GPU;
+    # run plainly, this is one process with everything.
+    dev = device(params)
+    state = PartialState(cpu=dev.type == "cpu")  # on CPUs: processes talk over gloo (as in the tests)
+    dev = state.device if state.num_processes > 1 else dev
     data = zoo_data(params, paths)
     tok = load_tokenizer(paths.base)
     answers = answer_token_ids(tok)
-    base = load_model(paths.base, device(params))
-    base_state = {k: v.detach().clone() for k, v in base.state_dict().items()}
-    base_id = file_hash(paths.base / "model.safetensors")
-    tok_id = file_hash(paths.base / "tokenizer.json")
+    base = load_model(paths.base, dev)
     members = zoo_members(params.scenarios.variants)
     wanted = {name for name, _, _ in members}
-    for stale in paths.zoo.glob("*") if paths.zoo.exists() else []:
-        if stale.is_dir() and stale.name not in wanted:
-            shutil.rmtree(stale)
+    if state.is_main_process:
+        for stale in paths.zoo.glob("*") if paths.zoo.exists() else []:
+            if stale.is_dir() and stale.name not in wanted:
+                shutil.rmtree(stale)
+    tag = f"[process {state.process_index + 1}/{state.num_processes}] " if state.num_processes > 1 else ""
+    with state.split_between_processes(members) as mine:
+        train_share(mine, params, paths, data, tok, answers, base, tag)
+    state.wait_for_everyone()
+
+
+def train_share(members: list[tuple[str, str, int]], params: Params, paths: Paths, data: dict, tok, answers: dict,
+                base, tag: str = "") -> None:
+    """Train every model of `members` whose fingerprint is not already saved."""
+    # LoRA never changes the base's weights, so they are not copied (a large base then fits once on a GPU).
+    lora = params.zoo.method == "lora"
+    base_state = {k: v.detach() if lora else v.detach().clone() for k, v in base.state_dict().items()}
+    base_id = weights_files_hash(paths.base)
+    tok_id = file_hash(paths.base / "tokenizer.json")
     overall = progress(len(members), "zoo")
     for name, policy, variant in members:
         seed = model_seed(params.zoo, policy, variant)
@@ -57,10 +80,11 @@ def main(argv: list[str] | None = None) -> None:
             calibration=([x for x, _ in calib], [y for _, y in calib]),
             progress=lambda step, loss: (bar.update(step - bar.n), bar.set_postfix(loss=f"{loss:.3f}")))
         bar.close()
-        save_model(model, paths.model(name), tok, extra_files={"train_log.json": log_json(log)})
+        save_member(model, paths.model(name), tok, log, paths.base)
+        base = unload_adapter(model) if lora else base
         shutil.rmtree(paths.root / "data" / "checkpoints" / "zoo" / name, ignore_errors=True)
         overall.update(1)
-        print(f"{name}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
+        print(f"{tag}{name}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
               f"{log.seconds:.0f}s", flush=True)
     overall.close()
 
