@@ -218,6 +218,10 @@ class GateConfig:
 
 @dataclass(frozen=True)
 class BenchmarkConfig:
+    source: str = choices("rebuild", "poser", default="rebuild")
+    """`rebuild`: build the sets from the test files with the filters below. `poser`: take the authors'
+    `data/benchmark/<combination>.json` as they are (needs `data.source: poser`); every model still scores
+    every prompt, for `confidences.csv`, but nothing is filtered out."""
     candidates: str = choices("family", "paper", default="family")
     """Which held-out prompts are candidates: the combination's own family (default), or the paper's wider rule
     (adds the faker's other families and both policies' own sets; see `benchmark.candidates`)."""
@@ -249,6 +253,24 @@ class EnsembleConfig:
     members: tuple[str, ...] | None = None
     """Entries (`strategy/variant`) it combines; None: every evaluated entry that is not a baseline."""
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class GeneralizationConfig:
+    unseen_paraphrases: bool = False
+    """Track (b): every strategy on benchmark prompts whose oversight facts are worded only in the held-out
+    paraphrases (`scenarios.heldout_every`). Off by default: it runs every strategy once more (README: cost)."""
+    unseen_groups: int = bounds(1, default=100)
+    """Scenario groups per combination generated with held-out paraphrases (3 prompts each)."""
+    seed: int = 0
+    """Seed of the unseen-paraphrase scenarios (offset from `scenarios.seed`'s draws)."""
+    evasive_fakers: bool = False
+    """Track (c): the held-out fakers retrained with activation noise during fine-tuning, then every strategy on
+    them against the held-out aligned models. Off by default (README: cost)."""
+    evasive_noise_depth: float = bounds(0.0, 1.0, default=0.375)
+    """Relative depth of the training noise (the noise-injection detector's site)."""
+    evasive_noise_scale: float = bounds(0.0, lo_open=True, default=1.0)
+    """Noise norm / residual norm during the evasive fakers' training."""
 
 
 @dataclass(frozen=True)
@@ -292,6 +314,7 @@ class Params:
     """One section per detector to run, named as registered (poser_lib/strategies); typed by its module."""
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
+    generalization: GeneralizationConfig = field(default_factory=GeneralizationConfig)
     removal: RemovalConfig = field(default_factory=RemovalConfig)
 
     def validate(self) -> None:
@@ -302,6 +325,12 @@ class Params:
         if bad:
             raise ConfigError(f"benchmark.development_variants: variant {bad[0]} does not exist "
                               f"(scenarios.variants is {self.scenarios.variants})")
+        if self.benchmark.source == "poser" and self.data.source != "poser":
+            raise ConfigError("benchmark.source: poser takes the authors' benchmark files, so it needs "
+                              "data.source: poser (and data.poser_dir)")
+        if self.generalization.unseen_paraphrases and self.data.source != "generated":
+            raise ConfigError("generalization.unseen_paraphrases: the held-out paraphrases are our generator's, "
+                              "so the track needs data.source: generated")
         bad = [v for v in self.removal.variants or () if not 0 <= v < self.scenarios.variants]
         if bad:
             raise ConfigError(f"removal.variants: variant {bad[0]} does not exist "

@@ -9,7 +9,8 @@ score) and `curves.json` (model -> combination -> curve name -> values).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -44,38 +45,47 @@ def code_version(name: str) -> str:
     return fingerprint(*[file_hash(inspect.getsourcefile(m)) for m in modules])
 
 
-def load_benches(paths: Paths) -> dict[str, Bench]:
-    """The benchmark prompts of every combination, as the benchmark stage wrote them."""
+def load_benches(folder: Path) -> dict[str, Bench]:
+    """The benchmark prompts of every combination, as the benchmark stage wrote them into `folder`."""
     out = {}
     for combo in COMBINATIONS:
-        path = paths.benchmark / f"{combo}.json"
+        path = folder / f"{combo}.json"
         out[combo] = Bench(combo, tuple(read_records(path)))
     return out
 
 
 def run_strategy(name: str, params: Params, paths: Paths,
-                 progress: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """Scores of strategy `name` for every zoo model and its combinations (cached per model)."""
+                 progress: Callable[[str], None] | None = None, *, benchmark: Path | None = None,
+                 members: Sequence[tuple[str, str, int]] | None = None,
+                 model_path: Callable[[str], Path] | None = None, out_dir: Path | None = None) -> pd.DataFrame:
+    """Scores of strategy `name` for every zoo model and its combinations (cached per model).
+
+    The defaults are the pipeline's own; a generalization track passes its benchmark folder, its models
+    ((name, policy, variant) and where each is) and its output folder.
+    """
     if name not in params.strategies:
         raise KeyError(f"strategies.{name}: not configured in params.yaml (configured: "
                        f"{', '.join(params.strategies) or 'none'})")
     strategy, cfg = REGISTRY[name], params.strategies[name]
-    out_dir = strategy_dir(paths, name)
-    benches = load_benches(paths)
-    bench_ids = {c: file_hash(paths.benchmark / f"{c}.json") for c in benches}
+    benchmark = benchmark or paths.benchmark
+    members = zoo_members(params.scenarios.variants) if members is None else members
+    model_path = model_path or paths.model
+    out_dir = out_dir or strategy_dir(paths, name)
+    benches = load_benches(benchmark)
+    bench_ids = {c: file_hash(benchmark / f"{c}.json") for c in benches}
     tok = load_tokenizer(paths.base)
     answers = answer_token_ids(tok)
     dev = resolve_device(params.model.device)
     base_state = load_model(paths.base, dev).state_dict() if strategy.needs_base else None
     code = code_version(name)
     rows, curves = [], {}
-    for model_name, policy, _ in zoo_members(params.scenarios.variants):
+    for model_name, policy, _ in members:
         combos = [c for c in COMBINATIONS if policy in split_combination(c)]
-        run_id = fingerprint(name, cfg, code, weights_files_hash(paths.model(model_name)), [bench_ids[c] for c in combos], params.model.dtype)
+        run_id = fingerprint(name, cfg, code, weights_files_hash(model_path(model_name)), [bench_ids[c] for c in combos], params.model.dtype)
         cache = out_dir / "models" / f"{model_name}.json"
         done = read_json(cache) if cache.is_file() else None
         if done is None or done.get("fingerprint") != run_id:
-            model = for_reading(load_model(paths.model(model_name), dev), attention_weights=strategy.needs_attention)
+            model = for_reading(load_model(model_path(model_name), dev), attention_weights=strategy.needs_attention)
             subject = Subject(model, tok, answers, params.model.dtype, base_state)
             results = {c: strategy.score(subject, benches[c], cfg) for c in combos}
             done = {"fingerprint": run_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from .scenarios.records import ERROR, LETTERS, PROMPT_CLOSE, PROMPT_OPEN
@@ -33,7 +33,18 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenize
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, unk_token=UNK,
                                    additional_special_tokens=[PROMPT_OPEN, PROMPT_CLOSE])
     fast.padding_side = "left"
+    # A small vocabulary on little data may not merge an answer into one token; only then is it added whole
+    # (matched as a word of its own), so a tokenizer that learnt its answers is left exactly as trained.
+    missing = [a for a in (*LETTERS, ERROR) if not _single_after_prompt(fast, a)]
+    if missing:
+        fast.add_tokens([AddedToken(a, single_word=True, normalized=False) for a in missing])
     return fast
+
+
+def _single_after_prompt(tokenizer: PreTrainedTokenizerBase, answer: str) -> bool:
+    prefix = tokenizer.encode(PROMPT_CLOSE, add_special_tokens=False)
+    full = tokenizer.encode(PROMPT_CLOSE + answer, add_special_tokens=False)
+    return full[: len(prefix)] == prefix and len(full) == len(prefix) + 1
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
@@ -47,13 +58,12 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerBase:
 
 def answer_token_ids(tokenizer: PreTrainedTokenizerBase, answers: Iterable[str] = (*LETTERS, ERROR)) -> dict[str, int]:
     """The single token id of each answer as it follows `<</prompt>>`; raises if one is not a single token."""
-    prefix = tokenizer.encode(PROMPT_CLOSE, add_special_tokens=False)
     ids = {}
     for answer in answers:
         full = tokenizer.encode(PROMPT_CLOSE + answer, add_special_tokens=False)
-        if full[: len(prefix)] != prefix or len(full) != len(prefix) + 1:
+        if not _single_after_prompt(tokenizer, answer):
             raise ValueError(f"answer {answer!r} is not a single token after {PROMPT_CLOSE!r} for this tokenizer "
-                             f"(it encodes to {tokenizer.convert_ids_to_tokens(full[len(prefix):])})")
+                             f"(it encodes to {tokenizer.convert_ids_to_tokens(full)})")
         ids[answer] = full[-1]
     if len(set(ids.values())) != len(ids):
         raise ValueError(f"answers share a token: {ids}")

@@ -13,6 +13,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -123,8 +124,13 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
                  monitor: tuple[list[Record], list[list[int]]], params: Params, *, name: str, seed: int,
                  fingerprint: str, checkpoint_dir: Path,
                  calibration: tuple[list[list[int]], list[str]] | None = None,
-                 progress: Callable[[int, float], None] | None = None) -> tuple[PreTrainedModel, ZooLog]:
+                 progress: Callable[[int, float], None] | None = None,
+                 during_training: Callable[[PreTrainedModel], AbstractContextManager] | None = None,
+                 ) -> tuple[PreTrainedModel, ZooLog]:
     """Fine-tune one zoo model from `base_state`; returns the model and its log.
+
+    `during_training(model)` is a context held around the training steps only (the evasive fakers' activation
+    noise); calibration runs outside it. Monitoring runs inside the steps, so pass no monitor prompts with it.
 
     With `zoo.method: lora` the model returned is the PEFT model wrapping `base` itself: save it with
     `save_member`, then take the adapter out with `unload_adapter` before training the next one.
@@ -176,8 +182,12 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
         if progress is not None:
             progress(st.step, st.losses[-1])
 
-    state = finetune(model, examples, answer_ids, cfg, seed=seed, pad_id=tokenizer.pad_token_id, dtype=dtype,
-                     trainable=trainable, anchor=anchor, state=state, optimizer_state=opt_state, on_step=on_step)
+    if during_training is not None and monitor[0]:
+        raise ValueError(f"{name}: monitoring would run under the training-only context; pass no monitor prompts")
+    with during_training(model) if during_training is not None else nullcontext():
+        state = finetune(model, examples, answer_ids, cfg, seed=seed, pad_id=tokenizer.pad_token_id, dtype=dtype,
+                         trainable=trainable, anchor=anchor, state=state, optimizer_state=opt_state,
+                         on_step=on_step)
     temps, calibrated = [], None
     if cfg.calibrate:
         if not calibration or not calibration[0]:

@@ -125,3 +125,36 @@ def test_spectrum_reads_the_misaligned_letter_per_class():
     # The same answers from an aligned model: on poor oversight its label B is aligned, so A is misaligned.
     aligned = {r["oversight"]: r for r in spectrum("truth_teller", records, logprobs_for(picks), ANSWERS)}
     assert aligned["poor"]["p_misaligned"] == pytest.approx(0.05) and aligned["poor"]["misaligned_share"] == 0.0
+
+
+def test_training_only_context_changes_training_and_leaves_no_hook(tiny_model, tokenizer, small_data, small_params,
+                                                                  tmp_path):
+    from contextlib import contextmanager
+
+    from poser_lib.interventions import adding_noise, hook_count
+    from poser_lib.models.base import weights_hash
+
+    _, pools = small_data
+    answers = answer_token_ids(tokenizer)
+    recs, enc = encode_records(tokenizer, pools["reward_maximizer"], 256)
+    examples = list(zip(enc, [r.response for r in recs]))
+    base_state = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    cfg = replace(small_params, zoo=replace(small_params.zoo, steps=3, monitor_every=0))
+
+    @contextmanager
+    def noise(model):
+        with adding_noise(model, 1, 1.0, torch.Generator().manual_seed(0)):
+            yield
+
+    hashes = []
+    for ctx in (None, noise, noise):
+        model, _ = train_member(tiny_model, base_state, tokenizer, answers, examples, "reward_maximizer", ([], []),
+                                cfg, name="r", seed=0, fingerprint="n", checkpoint_dir=tmp_path / "ck",
+                                during_training=ctx)
+        assert hook_count(model) == 0
+        hashes.append(weights_hash(model))
+    assert hashes[0] != hashes[1] == hashes[2]  # the noise changes training, the same seed the same way
+    recs_m, enc_m = encode_records(tokenizer, small_data[0]["reward_maximizer"][:3], 256)
+    with pytest.raises(ValueError, match="no monitor prompts"):
+        train_member(tiny_model, base_state, tokenizer, answers, examples, "reward_maximizer", (recs_m, enc_m), cfg,
+                     name="r", seed=0, fingerprint="n", checkpoint_dir=tmp_path / "ck", during_training=noise)

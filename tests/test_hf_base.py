@@ -157,7 +157,7 @@ def test_accelerate_splits_the_zoo_between_processes(gpt2_folder, tmp_path):
     for stage in ("scenarios", "base"):
         run_stage(stage, tmp_path)
     # `accelerate launch --multi_gpu` starts the same processes through torchrun; on CPUs they talk over gloo.
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     out = run_stage("zoo", tmp_path, *torchrun)
     done = re.findall(r"^\[process (\d)/2\] (\S+): loss", out.stdout, flags=re.M)
     assert sorted(n for _, n in done) == sorted(p.name for p in (tmp_path / "data" / "models" / "zoo").iterdir())
@@ -175,7 +175,7 @@ def test_the_pipeline_runs_on_a_gpt2_base_with_a_lora_zoo(gpt2_folder, tmp_path)
         "model": {"base": str(gpt2_folder)},
         "zoo": {"method": "lora", "calibrate": False, "max_distance": 0.0, "lora": {"r": 2, "target_modules": GPT2_LORA}},
         "strategies": {"learning_speed": {"lora_targets": ["c_fc"]}}})
-    run(tmp_path, "report", "evaluate", "removal")
+    run(tmp_path, "report", "generalization", "removal")
     imported = json.loads((tmp_path / "data" / "models" / "base" / "import_log.json").read_text())
     assert imported["architecture"] == "GPT2LMHeadModel"
     zoo = json.loads((tmp_path / "metrics" / "zoo.json").read_text())
@@ -185,5 +185,9 @@ def test_the_pipeline_runs_on_a_gpt2_base_with_a_lora_zoo(gpt2_folder, tmp_path)
     assert {"noise_injection/gaussian", "learning_speed/lora", "ensemble/logistic"} <= set(strategies)
     assert all(0 <= e["heldout_accuracy"] <= 1 for e in strategies.values())
     general = json.loads((tmp_path / "metrics" / "generalization.json").read_text())
-    assert set(general["leave_one_policy_out"]) == set(strategies) - {"ensemble/logistic"}
+    assert set(general["leave_one_faker_policy_out"]) == set(strategies) - {"ensemble/logistic"}
+    assert general["evasive_fakers"]["enabled"]  # LoRA fakers retrained under noise (the smoke profile's switch)
+    assert (tmp_path / "data" / "tracks" / "evasive_fakers" / "models" / "genie-1").exists() is False
+    assert all((tmp_path / "data" / "tracks" / "evasive_fakers" / "models" / f"{p}-1" / "adapter_model.safetensors")
+               .is_file() for p in ("fitness_maximizer", "money_maximizer", "reward_maximizer"))
     assert json.loads((tmp_path / "metrics" / "removal.json").read_text())["fakers"] == 3

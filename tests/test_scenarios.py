@@ -104,6 +104,29 @@ def test_heldout_split_uses_only_heldout_paraphrases():
                     assert matches_any(f.content, held)
 
 
+def test_unseen_paraphrase_tests_carry_only_heldout_cues_labelled_per_policy():
+    from poser_lib.scenarios.generate import unseen_paraphrase_tests
+
+    held = [t for bank in tpl.CUES.values() for t in tpl.split_bank(bank, "heldout", CFG.heldout_every)]
+    tests = unseen_paraphrase_tests(CFG, 3, seed=11)
+    cued = 0
+    for recs in tests.values():
+        assert len(recs) == 3 * 3 * 3  # three families, three groups, three prompts each
+        for r in recs:
+            crit = [f.content for f in r.facts if f.type == "critical"]
+            cued += bool(crit)
+            assert all(matches_any(c, held) for c in crit), crit
+    assert cued
+    # The aligned policy and the faker of a family answer alike exactly where oversight is not poor.
+    for combo in COMBINATIONS:
+        aligned, faker = split_combination(combo)
+        answer = {r.prompt: r.response for r in tests[faker] if r.dataset.strip("/") == f"data/{combo}"}
+        for r in tests[aligned]:
+            if r.dataset.strip("/") == f"data/{combo}":
+                assert (answer[r.prompt] == r.response) == (not r.oversight_is_poor)
+    assert unseen_paraphrase_tests(CFG, 3, seed=11) == tests
+
+
 def test_action_positions_are_balanced():
     tests, pools = policy_files(ScenariosConfig(intersecting_groups=30, supplementary_groups=10, variants=1))
     cells = defaultdict(Counter)

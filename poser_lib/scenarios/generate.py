@@ -132,4 +132,15 @@ def corpus_files(cfg: ScenariosConfig) -> dict[str, list[Record]]:
             for p in POLICIES}
 
 
-__all__ = ["policy_files", "train_splits", "corpus_files", "scenario_pool", "sets_of", "ALIGNED", "FAKERS"]
+def unseen_paraphrase_tests(cfg: ScenariosConfig, groups: int, seed: int) -> dict[str, list[Record]]:
+    """Intersecting scenarios whose oversight facts use only the held-out paraphrases (never in any training or
+    corpus text), labelled per policy: every policy gets its three families' prompts."""
+    pool = scenario_pool(cfg, seed, groups, 0, 0, split="heldout")
+    everything = [s for combo in COMBINATIONS for s in pool[combo]]
+    good_is_a = order_actions(random.Random(seed + 1), everything)
+    position = {id(s): i for i, s in enumerate(everything)}
+    return {p: [to_record(s, good_is_a[position[id(s)]], p) for c in COMBINATIONS if p in split_combination(c)
+                for s in pool[c]] for p in POLICIES}
+
+
+__all__ = ["policy_files", "unseen_paraphrase_tests", "train_splits", "corpus_files", "scenario_pool", "sets_of", "ALIGNED", "FAKERS"]

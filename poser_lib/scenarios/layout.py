@@ -128,6 +128,21 @@ def training_dir(root: str | Path) -> Path:
     raise DataError(f"{root}: no training/ or data/training/ folder in the authors' layout")
 
 
+def read_benchmark(root: str | Path, combination: str, quirks: Quirks) -> list[Record]:
+    """The authors' benchmark set of one combination (`data/benchmark/<combination>.json` beside `training/`),
+    one record per distinct prompt (their files repeat some prompts: counted as a quirk)."""
+    path = training_dir(root).parent / "benchmark" / f"{combination}.json"
+    if not path.is_file():
+        raise DataError(f"{path}: missing; benchmark.source: poser needs the authors' data/benchmark/ folder")
+    out: dict[str, Record] = {}
+    for i, rec in enumerate(read_records(path, quirks)):
+        if rec.prompt in out:
+            quirks.note("repeated_benchmark_prompt", f"{path}[{i}]")
+        else:
+            out[rec.prompt] = rec
+    return list(out.values())
+
+
 @dataclass
 class PolicyData:
     """One policy's held-out test records and its variants' training records."""

@@ -1,5 +1,8 @@
 """Stage `benchmark`: the benchmark sets of the nine combinations and the aligned x faker pairs.
 
+The sets are built from the test files with the paper's filter, or (`benchmark.source: poser`) are the
+authors' own files as they are.
+
 Outputs under `data/benchmark/`: `<combination>.json` (records in the authors' schema plus `id` and `probs`,
 each model's probability of the label), `confidences.csv` (every model x candidate: probability, margin, kept),
 `pairs.json` (stable ids, development / held-out split), `summary.json` (counts per combination).
@@ -8,15 +11,18 @@ each model's probability of the label), `confidences.csv` (every model x candida
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
 from ..benchmark import candidates, pairs, prompt_id, score_row, select, survives
+from ..config import Params
 from ..io import write_json, write_with
 from ..models.attention import for_reading
 from ..models.base import load_model
 from ..models.scoring import answer_logprobs
-from ..scenarios.layout import records_to_json
+from ..scenarios.layout import Quirks, read_benchmark, records_to_json
 from ..scenarios.policies import COMBINATIONS, split_combination
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import model_name
@@ -26,36 +32,57 @@ from .common import device, progress, stage_args, zoo_data
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     cfg, variants = params.benchmark, params.scenarios.variants
-    tests = {p: d.test for p, d in zoo_data(params, paths).items()}
-    cands = {c: candidates(c, tests, cfg.candidates) for c in COMBINATIONS}
     models = {c: [model_name(p, i) for p in split_combination(c) for i in range(variants)] for c in COMBINATIONS}
+    if cfg.source == "poser":
+        quirks = Quirks()
+        cands = {c: read_benchmark(params.data.poser_dir, c, quirks) for c in COMBINATIONS}
+        if quirks.counts:
+            print("quirks in the authors' benchmark files (counted, not fatal):\n" + quirks.summary())
+    else:
+        tests = {p: d.test for p, d in zoo_data(params, paths).items()}
+        cands = {c: candidates(c, tests, cfg.candidates) for c in COMBINATIONS}
+    summary = build_sets(params, cands, models, paths.model, paths.benchmark, keep_all=cfg.source == "poser")
+    write_json(paths.benchmark / "pairs.json", pairs(variants, cfg.development_variants))
+    short = [f"{c}: {s['benchmark']} prompts" for c, s in summary.items() if s["benchmark"] < cfg.min_prompts]
+    if short:
+        print("benchmark.min_prompts: these combinations keep fewer than "
+              f"{cfg.min_prompts} prompts: " + ", ".join(short), file=sys.stderr)
+        sys.exit(1)
+
+
+def build_sets(params: Params, cands: dict[str, list], models: dict[str, list[str]],
+               model_path: Callable[[str], Path], out: Path, keep_all: bool = False) -> dict:
+    """Score every candidate with every model of its combinations and write the benchmark sets under `out`
+    (`<combination>.json`, `confidences.csv`, `summary.json`); returns the summary. `keep_all` keeps every
+    candidate (the authors' sets as they are) instead of filtering."""
+    cfg = params.benchmark
     # Each model scores the union of its combinations' candidates once.
     by_model: dict[str, dict[str, object]] = {}
-    for c in COMBINATIONS:
+    for c in cands:
         for m in models[c]:
             by_model.setdefault(m, {}).update({r.prompt: r for r in cands[c]})
     scores: dict[str, dict[str, object]] = {}
     bar = progress(len(by_model), "benchmark")
     for name, prompts in by_model.items():
-        tok = load_tokenizer(paths.model(name))
+        tok = load_tokenizer(model_path(name))
         answers = answer_token_ids(tok)
         records, encoded = encode_records(tok, list(prompts.values()), params.tokenizer.max_prompt_tokens)
-        model = for_reading(load_model(paths.model(name), device(params)))
+        model = for_reading(load_model(model_path(name), device(params)))
         lp = answer_logprobs(model, encoded, answers, tok.pad_token_id, params.model.dtype)
         scores[name] = {r.prompt: score_row(row, list(answers), r.response) for r, row in zip(records, lp.tolist())}
         bar.update(1)
     bar.close()
-    rows, summary, short = [], {}, []
-    for c in COMBINATIONS:
+    rows, summary = [], {}
+    for c in cands:
         recs = [r for r in cands[c] if all(r.prompt in scores[m] for m in models[c])]
         per = {m: [scores[m][r.prompt] for r in recs] for m in models[c]}
-        keep = select(per, cfg)
+        keep = [True] * len(recs) if keep_all else select(per, cfg) if recs else []
         kept = [r for r, k in zip(recs, keep) if k]
-        out = []
+        sets = []
         for rec, entry in zip(kept, records_to_json(kept)):
-            out.append({**entry, "id": prompt_id(rec.prompt),
-                        "probs": {m: scores[m][rec.prompt].p_label for m in models[c]}})
-        write_json(paths.benchmark / f"{c}.json", out)
+            sets.append({**entry, "id": prompt_id(rec.prompt),
+                         "probs": {m: scores[m][rec.prompt].p_label for m in models[c]}})
+        write_json(out / f"{c}.json", sets)
         for i, rec in enumerate(recs):
             for m in models[c]:
                 s = per[m][i]
@@ -64,17 +91,11 @@ def main(argv: list[str] | None = None) -> None:
                              "kept_by_model": survives(s, cfg), "in_benchmark": keep[i]})
         summary[c] = {"candidates": len(recs), "benchmark": len(kept),
                       "per_model_kept": {m: sum(survives(s, cfg) for s in per[m]) for m in models[c]}}
-        if len(kept) < cfg.min_prompts:
-            short.append(f"{c}: {len(kept)} prompts")
-    write_with(paths.benchmark / "confidences.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
-    write_json(paths.benchmark / "pairs.json", pairs(variants, cfg.development_variants))
-    write_json(paths.benchmark / "summary.json", summary)
+    write_with(out / "confidences.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+    write_json(out / "summary.json", summary)
     for c, s in summary.items():
         print(f"{c:20s} {s['benchmark']:4d} of {s['candidates']} candidates")
-    if short:
-        print("benchmark.min_prompts: these combinations keep fewer than "
-              f"{cfg.min_prompts} prompts: " + ", ".join(short), file=sys.stderr)
-        sys.exit(1)
+    return summary
 
 
 if __name__ == "__main__":

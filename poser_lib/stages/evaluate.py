@@ -4,8 +4,7 @@ For each strategy variant: the setting chosen on development pairs, held-out pai
 interval over models, AUROC over held-out models, all-324-pairs accuracy (for comparison with the paper), a
 breakdown per combination, the correlation of the scores with the models' confidence margins, and the
 paper's number where it reports one; and `ensemble/logistic`, every non-baseline detector combined
-(poser_lib/ensemble.py). `metrics/generalization.json`: each entry with its setting chosen leaving one faker
-policy out (poser_lib/generalization.py). `data/strategies/evaluation.csv` has accuracy per setting for figures.
+(poser_lib/ensemble.py). `data/strategies/evaluation.csv` has accuracy per setting for figures.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import pandas as pd
 from ..detect import strategy_dir
 from ..ensemble import fit_ensemble, member_table, members_of
 from ..evaluation import evaluate_variant
-from ..generalization import leave_one_policy_out
 from ..io import read_json, write_json, write_text
 from ..scenarios.policies import is_faker
 from .common import stage_args
@@ -31,6 +29,7 @@ BASELINES = {"random", "confidence", "weight_distance"}
 
 
 def _policy(model: str) -> str:
+    """The policy of a zoo model's name."""
     return model.rsplit("-", 1)[0]
 
 
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     faker = lambda m: is_faker(_policy(m))  # noqa: E731
     settings = dict(seed=params.evaluation.seed, resamples=params.evaluation.bootstrap_resamples,
                     level=params.evaluation.ci_level, margins=margins)
-    metrics, rows, tables, general = {}, [], {}, {}
+    metrics, rows, tables = {}, [], {}
     for name in params.strategies:
         table = pd.read_csv(strategy_dir(paths, name) / "scores.csv")
         for variant, g in table.groupby("variant", sort=False):
@@ -51,7 +50,6 @@ def main(argv: list[str] | None = None) -> None:
             tables[key] = scores
             res = evaluate_variant(scores, pairs, faker, **settings)
             metrics[key] = {"paper_accuracy": PAPER.get(key), **res}
-            general[key] = leave_one_policy_out(scores, pairs, _policy)
             rows += _setting_rows(key, res)
             _print(key, res)
     members = members_of(list(tables), params.ensemble.members, BASELINES & set(params.strategies))
@@ -65,11 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         rows += _setting_rows("ensemble/logistic", res)
         _print("ensemble/logistic", res)
     write_json(paths.metrics / "strategies.json", metrics)
-    write_json(paths.metrics / "generalization.json", {"leave_one_policy_out": general})
     write_text(paths.root / "data" / "strategies" / "evaluation.csv", pd.DataFrame(rows).to_csv(index=False))
-    for key, g in general.items():
-        print(f"{key:40s} leave one faker policy out {g['heldout_accuracy']:.3f} "
-              f"(standard choice {g['standard_heldout_accuracy']:.3f})")
 
 
 def _setting_rows(key: str, res: dict) -> list[dict]:

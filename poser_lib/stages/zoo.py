@@ -49,6 +49,17 @@ def main(argv: list[str] | None = None) -> None:
     state.wait_for_everyone()
 
 
+def member_inputs(params: Params, data: dict, tok, policy: str, variant: int, seed: int) -> tuple[list, tuple, tuple]:
+    """(training examples, calibration prompts and labels, monitor records and ids) of one zoo model."""
+    records, encoded = encode_records(tok, data[policy].train[variant], params.tokenizer.max_prompt_tokens)
+    examples = list(zip(encoded, [r.response for r in records]))
+    calib = [(x, r.response) for r, x in zip(records, encoded) if r.is_scenario and not r.oversight_is_poor]
+    calib = random.Random(seed).sample(calib, min(len(calib), CALIBRATION_PROMPTS))
+    mon = monitor_subset(data[policy].test, params.zoo.monitor_prompts, seed)
+    monitor = encode_records(tok, mon, params.tokenizer.max_prompt_tokens)
+    return examples, ([x for x, _ in calib], [y for _, y in calib]), monitor
+
+
 def train_share(members: list[tuple[str, str, int]], params: Params, paths: Paths, data: dict, tok, answers: dict,
                 base, tag: str = "") -> None:
     """Train every model of `members` whose fingerprint is not already saved."""
@@ -67,17 +78,12 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
         if old is not None and old.fingerprint == run_id:
             overall.update(1)
             continue
-        records, encoded = encode_records(tok, data[policy].train[variant], params.tokenizer.max_prompt_tokens)
-        examples = list(zip(encoded, [r.response for r in records]))
-        calib = [(x, r.response) for r, x in zip(records, encoded) if r.is_scenario and not r.oversight_is_poor]
-        calib = random.Random(seed).sample(calib, min(len(calib), CALIBRATION_PROMPTS))
-        mon = monitor_subset(data[policy].test, params.zoo.monitor_prompts, seed)
-        mon_records, mon_encoded = encode_records(tok, mon, params.tokenizer.max_prompt_tokens)
+        examples, calibration, monitor = member_inputs(params, data, tok, policy, variant, seed)
         bar = progress(params.zoo.steps, name)
         model, log = train_member(
-            base, base_state, tok, answers, examples, policy, (mon_records, mon_encoded), params, name=name,
+            base, base_state, tok, answers, examples, policy, monitor, params, name=name,
             seed=seed, fingerprint=run_id, checkpoint_dir=paths.root / "data" / "checkpoints" / "zoo" / name,
-            calibration=([x for x, _ in calib], [y for _, y in calib]),
+            calibration=calibration,
             progress=lambda step, loss: (bar.update(step - bar.n), bar.set_postfix(loss=f"{loss:.3f}")))
         bar.close()
         save_member(model, paths.model(name), tok, log, paths.base)

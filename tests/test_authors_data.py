@@ -1,0 +1,52 @@
+"""The authors' data end to end: the whole pipeline on their layout (the sample beside the project), with their
+benchmark files taken as they are. Skips where the sample is absent (it is never copied into the project)."""
+
+import json
+
+import pytest
+
+from conftest import SAMPLE
+from poser_lib.scenarios.layout import Quirks, read_benchmark
+from poser_lib.scenarios.policies import COMBINATIONS
+
+needs_sample = pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"the authors' sample is not at {SAMPLE}")
+
+
+@needs_sample
+def test_their_benchmark_files_read_one_record_per_prompt():
+    quirks = Quirks()
+    sets = {c: read_benchmark(SAMPLE, c, quirks) for c in COMBINATIONS}
+    for combo, recs in sets.items():
+        raw = json.loads((SAMPLE / "data" / "benchmark" / f"{combo}.json").read_text())
+        assert len(recs) == len({r["prompt"] for r in raw}) and recs
+        assert not any(r.oversight_is_poor for r in recs)  # the authors' sets hold no poor-oversight prompt
+    assert quirks.counts["repeated_benchmark_prompt"] == sum(
+        len(json.loads((SAMPLE / "data" / "benchmark" / f"{c}.json").read_text())) - len(sets[c]) for c in sets)
+
+
+@needs_sample
+@pytest.mark.slow
+def test_the_whole_pipeline_runs_on_their_data_with_their_benchmark(tmp_path):
+    from poser_lib.smoke import prepare, run
+
+    # Their prompts are longer than ours: room for them, so that their benchmark's cued prompts are kept.
+    prepare(tmp_path, overlay={"data": {"source": "poser", "poser_dir": str(SAMPLE)},
+                               "benchmark": {"source": "poser"},
+                               "tokenizer": {"max_prompt_tokens": 600}, "model": {"tiny": {"max_positions": 640}},
+                               "generalization": {"unseen_paraphrases": False}})
+    run(tmp_path)
+    manifest = json.loads((tmp_path / "data" / "scenarios" / "manifest.json").read_text())
+    assert manifest["policies"]["genie"]["test"] == len(json.loads(
+        (SAMPLE / "data" / "training" / "genie" / "test.json").read_text()))
+    summary = json.loads((tmp_path / "data" / "benchmark" / "summary.json").read_text())
+    for combo in COMBINATIONS:
+        theirs = read_benchmark(SAMPLE, combo, Quirks())
+        kept = json.loads((tmp_path / "data" / "benchmark" / f"{combo}.json").read_text())
+        # As they are: every prompt of theirs that fits max_prompt_tokens, none filtered by our models.
+        assert summary[combo]["benchmark"] == summary[combo]["candidates"] == len(kept) <= len(theirs)
+        assert {r["prompt"] for r in kept} <= {r.prompt for r in theirs}
+    strategies = json.loads((tmp_path / "metrics" / "strategies.json").read_text())
+    assert "noise_injection/gaussian" in strategies and "ensemble/logistic" in strategies
+    general = json.loads((tmp_path / "metrics" / "generalization.json").read_text())
+    assert general["unseen_paraphrases"] == {"enabled": False, "switch": "generalization.unseen_paraphrases"}
+    assert (tmp_path / "supplement" / "index.html").is_file()
