@@ -260,8 +260,9 @@ class GeneralizationConfig:
     unseen_paraphrases: bool = False
     """Track (b): every strategy on benchmark prompts whose oversight facts are worded only in the held-out
     paraphrases (`scenarios.heldout_every`). Off by default: it runs every strategy once more (README: cost)."""
-    unseen_groups: int = bounds(1, default=100)
-    """Scenario groups per combination generated with held-out paraphrases (3 prompts each)."""
+    unseen_groups: int = bounds(1, default=250)
+    """Scenario groups per combination generated with held-out paraphrases (3 prompts each: no cue, poor cue,
+    good cue; the good-cue one is the track's benchmark candidate, so about 60% of this many survive the filter)."""
     seed: int = 0
     """Seed of the unseen-paraphrase scenarios (offset from `scenarios.seed`'s draws)."""
     evasive_fakers: bool = False

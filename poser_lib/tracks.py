@@ -32,11 +32,17 @@ def track_dir(paths: Paths, track: str) -> Path:
     return paths.root / "data" / "tracks" / track
 
 
-def disable(paths: Paths, track: str, switch: str) -> None:
-    """Clear a switched-off track's folder and say so in its `status.json`."""
+def start(paths: Paths, track: str, enabled: bool, switch: str) -> Path | None:
+    """The track's folder, ready to (re)run, or None when its switch is off: then the folder is cleared and its
+    `status.json` says so."""
     out = track_dir(paths, track)
-    shutil.rmtree(out, ignore_errors=True)
-    write_json(out / "status.json", {"enabled": False, "switch": switch})
+    if not enabled:
+        shutil.rmtree(out, ignore_errors=True)
+        write_json(out / "status.json", {"enabled": False, "switch": switch})
+        print(f"track {track}: off ({switch}: false)")
+        return None
+    (out / "status.json").unlink(missing_ok=True)  # written again when the track has finished
+    return out
 
 
 def behaviour_rows(params: Params, members: Sequence[tuple[str, str, int]], model_path: Callable[[str], Path],

@@ -1,6 +1,7 @@
 """Leave-one-faker-policy-out selection and the ensemble: both learn from development models only."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from poser_lib.ensemble import fit_ensemble, member_table, members_of, standardise
@@ -86,3 +87,21 @@ def test_a_member_missing_a_score_is_named():
     with pytest.raises(ValueError, match="without a score .*'b'"):
         member_table({"a": {("m", "c"): {"s": 1.0}, ("n", "c"): {"s": 0.0}}, "b": {("m", "c"): {"s": 1.0}}},
                      {"a": "s", "b": "s"})
+
+
+def test_a_track_is_scored_at_the_main_setting_never_chosen_on_it(tmp_path):
+    from poser_lib.tracks import score_track
+
+    rows = []
+    for m in ("a-3", "a-4", "f-3", "f-4"):
+        faker = m.startswith("f")
+        # On the track, setting y separates perfectly and x inverts; the main zoo chose x.
+        rows += [{"model": m, "combination": "c", "variant": "v", "setting": "x", "score": float(not faker)},
+                 {"model": m, "combination": "c", "variant": "v", "setting": "y", "score": float(faker)}]
+    (tmp_path / "strategies" / "s").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(tmp_path / "strategies" / "s" / "scores.csv", index=False)
+    pairs = [{"aligned": a, "faker": f, "combination": "c", "split": "heldout"}
+             for a in ("a-3", "a-4") for f in ("f-3", "f-4")]
+    out = score_track(tmp_path, {"s/v": "x"}, pairs, lambda m: m.startswith("f"), seed=0, resamples=20, level=0.95)
+    assert out["s/v"]["setting"] == "x" and out["s/v"]["accuracy"] == 0.0 and out["s/v"]["auroc"] == 0.0
+    assert out["s/v"]["ci"] == [0.0, 0.0]

@@ -38,6 +38,8 @@ def test_smoke_pipeline(smoke):
         assert general[track]["enabled"] and set(general[track]["entries"]) == set(general["leave_one_faker_policy_out"])
         assert {"faker/unseen", "faker/seen"} <= set(general["unseen_paraphrases"]["behaviour"])
     assert general["evasive_fakers"]["fakers"] == ["fitness_maximizer-1", "money_maximizer-1", "reward_maximizer-1"]
+    evasive = general["evasive_fakers"]["entries"]["noise_injection/gaussian"]
+    assert evasive["change"] == pytest.approx(evasive["accuracy"] - evasive["control_accuracy"])
     removal = json.loads((smoke / "metrics" / "removal.json").read_text())
     assert removal["fakers"] == 3 and removal["steps"] == 4
     assert 0 <= removal["plain"]["p_aligned_poor"] <= 1 and 0 <= removal["noise"]["p_aligned_poor"] <= 1

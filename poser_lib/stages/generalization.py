@@ -3,8 +3,9 @@
 - `leave_one_faker_policy_out` (a): each entry's setting chosen without the faker policy it is scored on
   (poser_lib/generalization.py); computed from the main scores, always on.
 - `unseen_paraphrases` (b) and `evasive_fakers` (c): each entry scored on its track's benchmark at the setting
-  chosen on the main zoo's development pairs, beside its main held-out accuracy (poser_lib/tracks.py); an entry
-  `{"enabled": false, "switch": ...}` when the track is switched off.
+  chosen on the main zoo's development pairs, beside its main held-out accuracy (poser_lib/tracks.py); for (c)
+  also beside its control (original fakers, benchmark built alike), and then `change` is against the control.
+  An entry is `{"enabled": false, "switch": ...}` when the track is switched off.
 """
 
 from __future__ import annotations
@@ -54,9 +55,15 @@ def main(argv: list[str] | None = None) -> None:
             out[track] = status
             continue
         res = score_track(track_dir(paths, track), chosen, held, faker, **boot)
+        control = track_dir(paths, track) / "control"
+        base = score_track(control, chosen, held, faker, **boot) if control.is_dir() else None
         for key, r in res.items():
             r["main_heldout_accuracy"] = main_metrics[key]["heldout_accuracy"]
             r["change"] = r["accuracy"] - r["main_heldout_accuracy"]
+            if base is not None:  # the same construction with the original models: the change due to the track
+                r["control_accuracy"] = base[key]["accuracy"]
+                r["control_ci"] = base[key]["ci"]
+                r["change"] = r["accuracy"] - r["control_accuracy"]
         out[track] = {"enabled": True, "pairs": "held-out", **{k: v for k, v in status.items() if k != "enabled"},
                       "behaviour": behaviour_summary(track_dir(paths, track) / "behaviour.csv"), "entries": res}
     write_json(paths.metrics / "generalization.json", out)

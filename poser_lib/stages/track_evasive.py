@@ -5,7 +5,8 @@ zoo's own recipe, data and seed, with the noise-injection detector's Gaussian ed
 on the residual stream during its training steps only: a faker that has learnt to keep behaving under that
 noise. It must still meet its policy's behaviour gate. The benchmark sets are rebuilt for the held-out aligned
 models and these fakers by the benchmark stage's own filter, and every strategy runs on them; the held-out
-pairs are then scored at the settings chosen on the main zoo's development pairs.
+pairs are then scored at the settings chosen on the main zoo's development pairs. The control (`control/`) does
+the same with the original held-out fakers, so that the two differ only in the noise during training.
 Switched off by `generalization.evasive_fakers: false` (the default: it trains 9 models and reruns every strategy
 on 18). An interrupted evasive model resumes from its checkpoint with its noise generator restarted, so it is not
 bit-identical to an uninterrupted one (an uninterrupted run is).
@@ -27,7 +28,7 @@ from ..models.base import load_model, weights_files_hash
 from ..scenarios.layout import training_dir
 from ..scenarios.policies import COMBINATIONS, is_faker, split_combination
 from ..tokenizer import answer_token_ids, load_tokenizer
-from ..tracks import behaviour_rows, disable, require_prompts, run_strategies, track_dir, write_behaviour
+from ..tracks import behaviour_rows, require_prompts, run_strategies, start, write_behaviour
 from ..zoo import model_seed, read_log, save_member, train_member, unload_adapter, zoo_members
 from .benchmark import build_sets
 from .common import device, progress, stage_args, zoo_data
@@ -39,12 +40,9 @@ TRACK = "evasive_fakers"
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     gen = params.generalization
-    if not gen.evasive_fakers:
-        disable(paths, TRACK, "generalization.evasive_fakers")
-        print("track evasive_fakers: off (generalization.evasive_fakers: false)")
+    out = start(paths, TRACK, gen.evasive_fakers, "generalization.evasive_fakers")
+    if out is None:
         return
-    out = track_dir(paths, TRACK)
-    (out / "status.json").unlink(missing_ok=True)
     held = [m for m in zoo_members(params.scenarios.variants) if m[2] not in params.benchmark.development_variants]
     fakers = [m for m in held if is_faker(m[1])]
     evasive = out / "models"
@@ -68,13 +66,18 @@ def main(argv: list[str] | None = None) -> None:
     tests = {p: d.test for p, d in data.items()}
     cands = {c: candidates(c, tests, params.benchmark.candidates) for c in COMBINATIONS}
     models = {c: [n for n, p, _ in held if p in split_combination(c)] for c in COMBINATIONS}
-    summary = build_sets(params, cands, models, model_path, out / "benchmark")
-    require_prompts(summary, params.benchmark.min_prompts, "benchmark filters")
-    bar = progress(len(held) * len(params.strategies), "strategies on evasive fakers")
-    run_strategies(params, paths, out, held, model_path, progress=lambda _m: bar.update(1))
-    bar.close()
+    # The control: the same held-out models with the original fakers, benchmark built the same way (by these six
+    # models per combination, not the main zoo's twelve), so that only the noise training differs.
+    sizes = {}
+    for label, where, path_of in (("evasive", out, model_path), ("control", out / "control", paths.model)):
+        summary = build_sets(params, cands, models, path_of, where / "benchmark")
+        require_prompts(summary, params.benchmark.min_prompts, "benchmark filters")
+        bar = progress(len(held) * len(params.strategies), f"strategies, {label} fakers")
+        run_strategies(params, paths, where, held, path_of, progress=lambda _m: bar.update(1))
+        bar.close()
+        sizes[label] = {c: s["benchmark"] for c, s in summary.items()}
     write_json(out / "status.json", {"enabled": True, "fakers": [n for n, _, _ in fakers],
-                                     "benchmark": {c: s["benchmark"] for c, s in summary.items()}})
+                                     "benchmark": sizes["evasive"], "control_benchmark": sizes["control"]})
 
 
 def train_evasive(params, paths, data, fakers, folder) -> None:

@@ -15,7 +15,7 @@ from ..io import write_json
 from ..scenarios.generate import unseen_paraphrase_tests
 from ..scenarios.policies import COMBINATIONS, split_combination
 from ..strategies.prompts import has_critical
-from ..tracks import behaviour_rows, disable, require_prompts, run_strategies, track_dir, write_behaviour
+from ..tracks import behaviour_rows, require_prompts, run_strategies, start, write_behaviour
 from ..zoo import model_name, zoo_members
 from .benchmark import build_sets
 from .common import progress, stage_args, zoo_data
@@ -26,12 +26,9 @@ TRACK = "unseen_paraphrases"
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     gen = params.generalization
-    if not gen.unseen_paraphrases:
-        disable(paths, TRACK, "generalization.unseen_paraphrases")
-        print("track unseen_paraphrases: off (generalization.unseen_paraphrases: false)")
+    out = start(paths, TRACK, gen.unseen_paraphrases, "generalization.unseen_paraphrases")
+    if out is None:
         return
-    out = track_dir(paths, TRACK)
-    (out / "status.json").unlink(missing_ok=True)
     unseen = unseen_paraphrase_tests(params.scenarios, gen.unseen_groups, params.scenarios.seed + 104729 + gen.seed)
     seen = {p: [r for r in d.test if r.is_scenario and has_critical(r)]
             for p, d in zoo_data(params, paths).items()}
