@@ -31,6 +31,13 @@ def strategy_dir(paths: Paths, name: str):
     return paths.root / "data" / "strategies" / name
 
 
+def read_scores(paths: Paths, name: str) -> dict[str, dict[tuple[str, str], dict[str, float]]]:
+    """A strategy's `scores.csv` as variant -> (model, combination) -> setting -> score, in the file's order."""
+    table = pd.read_csv(strategy_dir(paths, name) / "scores.csv")
+    return {variant: {k: dict(zip(gg.setting, gg.score)) for k, gg in g.groupby(["model", "combination"], sort=False)}
+            for variant, g in table.groupby("variant", sort=False)}
+
+
 def code_version(name: str) -> str:
     """Hash of the source a strategy's scores depend on (its module and the shared strategy code), so that a
     cached per-model result is redone when the code changes, not only when params or weights do."""
@@ -81,7 +88,8 @@ def run_strategy(name: str, params: Params, paths: Paths,
     rows, curves = [], {}
     for model_name, policy, _ in members:
         combos = [c for c in COMBINATIONS if policy in split_combination(c)]
-        run_id = fingerprint(name, cfg, code, weights_files_hash(model_path(model_name)), [bench_ids[c] for c in combos], params.model.dtype)
+        run_id = fingerprint(name, cfg, code, weights_files_hash(model_path(model_name)),
+                             [bench_ids[c] for c in combos], params.model.dtype)
         cache = out_dir / "models" / f"{model_name}.json"
         done = read_json(cache) if cache.is_file() else None
         if done is None or done.get("fingerprint") != run_id:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..detect import strategy_dir
+from ..detect import read_scores
 from ..ensemble import fit_ensemble, member_table, members_of
 from ..evaluation import evaluate_variant
 from ..io import read_json, write_json, write_text
 from ..scenarios.policies import is_faker
+from ..zoo import policy_of
 from .common import stage_args
 
 # The paper's pair accuracies (poser-paper.md section 4; belief steering ~100% but declared a failure).
@@ -28,24 +29,17 @@ BASELINES = {"random", "confidence", "weight_distance"}
 """The baselines every detector must beat: never members of the ensemble by default."""
 
 
-def _policy(model: str) -> str:
-    """The policy of a zoo model's name."""
-    return model.rsplit("-", 1)[0]
-
-
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     pairs = read_json(paths.benchmark / "pairs.json")
     conf = pd.read_csv(paths.benchmark / "confidences.csv")
     margins = conf[conf.in_benchmark].groupby(["model", "combination"]).margin.mean().to_dict()
-    faker = lambda m: is_faker(_policy(m))  # noqa: E731
+    faker = lambda m: is_faker(policy_of(m))  # noqa: E731
     settings = dict(seed=params.evaluation.seed, resamples=params.evaluation.bootstrap_resamples,
                     level=params.evaluation.ci_level, margins=margins)
     metrics, rows, tables = {}, [], {}
     for name in params.strategies:
-        table = pd.read_csv(strategy_dir(paths, name) / "scores.csv")
-        for variant, g in table.groupby("variant", sort=False):
-            scores = {k: dict(zip(gg.setting, gg.score)) for k, gg in g.groupby(["model", "combination"], sort=False)}
+        for variant, scores in read_scores(paths, name).items():
             key = f"{name}/{variant}"
             tables[key] = scores
             res = evaluate_variant(scores, pairs, faker, **settings)

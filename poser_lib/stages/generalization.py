@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..detect import strategy_dir
+from ..detect import read_scores
 from ..generalization import leave_one_policy_out
 from ..io import read_json, write_json
 from ..scenarios.policies import is_faker
 from ..tracks import TRACKS, score_track, track_dir
+from ..zoo import policy_of
 from .common import stage_args
-
-
-def _policy(model: str) -> str:
-    """The policy of a zoo model's name."""
-    return model.rsplit("-", 1)[0]
 
 
 def behaviour_summary(path) -> dict:
@@ -37,15 +33,13 @@ def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     pairs = read_json(paths.benchmark / "pairs.json")
     main_metrics = read_json(paths.metrics / "strategies.json")
-    faker = lambda m: is_faker(_policy(m))  # noqa: E731
+    faker = lambda m: is_faker(policy_of(m))  # noqa: E731
     boot = dict(seed=params.evaluation.seed, resamples=params.evaluation.bootstrap_resamples,
                 level=params.evaluation.ci_level)
     lopo = {}
     for name in params.strategies:
-        table = pd.read_csv(strategy_dir(paths, name) / "scores.csv")
-        for variant, g in table.groupby("variant", sort=False):
-            scores = {k: dict(zip(gg.setting, gg.score)) for k, gg in g.groupby(["model", "combination"], sort=False)}
-            lopo[f"{name}/{variant}"] = leave_one_policy_out(scores, pairs, _policy)
+        for variant, scores in read_scores(paths, name).items():
+            lopo[f"{name}/{variant}"] = leave_one_policy_out(scores, pairs, policy_of)
     out = {"leave_one_faker_policy_out": lopo}
     chosen = {k: v["setting"] for k, v in main_metrics.items() if k.split("/")[0] in params.strategies}
     held = [p for p in pairs if p["split"] == "heldout"]

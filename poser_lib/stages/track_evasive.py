@@ -16,23 +16,19 @@ from __future__ import annotations
 
 import shutil
 import sys
-from contextlib import contextmanager
 
-import torch
 
 from ..behaviour import Rates, gate_failures, gate_report
 from ..benchmark import candidates
-from ..interventions import adding_noise, layer_at
-from ..io import file_hash, fingerprint, write_json
-from ..models.base import load_model, weights_files_hash
-from ..scenarios.layout import training_dir
+from ..io import write_json
+from ..models.base import load_model
 from ..scenarios.policies import COMBINATIONS, is_faker, split_combination
 from ..tokenizer import answer_token_ids, load_tokenizer
 from ..tracks import behaviour_rows, require_prompts, run_strategies, start, write_behaviour
-from ..zoo import model_seed, read_log, save_member, train_member, unload_adapter, zoo_members
+from ..zoo import policy_of, zoo_members
 from .benchmark import build_sets
 from .common import device, progress, stage_args, zoo_data
-from .zoo import member_inputs
+from .zoo import train_share
 
 TRACK = "evasive_fakers"
 
@@ -48,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     evasive = out / "models"
 
     def model_path(name: str):
-        return evasive / name if is_faker(name.rsplit("-", 1)[0]) else paths.model(name)
+        return evasive / name if is_faker(policy_of(name)) else paths.model(name)
 
     data = zoo_data(params, paths)
     train_evasive(params, paths, data, fakers, evasive)
@@ -84,44 +80,12 @@ def train_evasive(params, paths, data, fakers, folder) -> None:
     """Fine-tune each faker again with activation noise during training (skipped when its fingerprint holds)."""
     gen = params.generalization
     tok = load_tokenizer(paths.base)
-    answers = answer_token_ids(tok)
-    base = load_model(paths.base, device(params))
-    lora = params.zoo.method == "lora"
-    base_state = {k: v.detach() if lora else v.detach().clone() for k, v in base.state_dict().items()}
-    base_id, tok_id = weights_files_hash(paths.base), file_hash(paths.base / "tokenizer.json")
     wanted = {n for n, _, _ in fakers}
     for stale in folder.glob("*") if folder.exists() else []:
         if stale.name not in wanted:
             shutil.rmtree(stale)
-    layer = layer_at(base, gen.evasive_noise_depth)
-    for name, policy, variant in fakers:
-        seed = model_seed(params.zoo, policy, variant)
-        train_file = training_dir(paths.scenarios) / policy / f"train-{variant}.json"
-        run_id = fingerprint("evasive", base_id, tok_id, file_hash(train_file), params.zoo, params.model.dtype, seed,
-                             params.tokenizer.max_prompt_tokens, gen.evasive_noise_depth, gen.evasive_noise_scale)
-        old = read_log(folder / name / "train_log.json")
-        if old is not None and old.fingerprint == run_id:
-            continue
-        examples, calibration, _ = member_inputs(params, data, tok, policy, variant, seed)
-
-        @contextmanager
-        def noise(model):
-            gen_ = torch.Generator(device=str(next(model.parameters()).device)).manual_seed(seed)
-            with adding_noise(model, layer, gen.evasive_noise_scale, gen_):
-                yield
-
-        bar = progress(params.zoo.steps, f"{name} (evasive)")
-        model, log = train_member(
-            base, base_state, tok, answers, examples, policy, ([], []), params, name=name, seed=seed,
-            fingerprint=run_id, checkpoint_dir=paths.root / "data" / "checkpoints" / "evasive" / name,
-            calibration=calibration, during_training=noise,
-            progress=lambda step, loss: (bar.update(step - bar.n), bar.set_postfix(loss=f"{loss:.3f}")))
-        bar.close()
-        save_member(model, folder / name, tok, log, paths.base)
-        base = unload_adapter(model) if lora else base
-        shutil.rmtree(paths.root / "data" / "checkpoints" / "evasive" / name, ignore_errors=True)
-        print(f"{name} (evasive): loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
-              f"{log.seconds:.0f}s", flush=True)
+    train_share(fakers, params, paths, data, tok, answer_token_ids(tok), load_model(paths.base, device(params)),
+                noise=(gen.evasive_noise_depth, gen.evasive_noise_scale), folder=folder)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
 
 from accelerate import PartialState
 
 from ..config import Params
+from ..interventions import adding_noise, layer_at
 from ..io import file_hash, fingerprint
 from ..models.base import load_model, weights_files_hash
 from ..scenarios.layout import training_dir
@@ -61,38 +67,55 @@ def member_inputs(params: Params, data: dict, tok, policy: str, variant: int, se
 
 
 def train_share(members: list[tuple[str, str, int]], params: Params, paths: Paths, data: dict, tok, answers: dict,
-                base, tag: str = "") -> None:
-    """Train every model of `members` whose fingerprint is not already saved."""
+                base, tag: str = "", *, noise: tuple[float, float] | None = None, folder: Path | None = None) -> None:
+    """Train every model of `members` whose fingerprint is not already saved (in `folder`, default the zoo's).
+
+    `noise` (relative depth, scale) trains with the noise-injection edit on during the training steps, as the
+    evasive fakers are (generalization track c); such a model has its own fingerprint and no monitor.
+    """
+    kind = "zoo" if noise is None else "evasive"
+    model_dir = paths.model if folder is None else (lambda name: folder / name)
     # LoRA never changes the base's weights, so they are not copied (a large base then fits once on a GPU).
     lora = params.zoo.method == "lora"
     base_state = {k: v.detach() if lora else v.detach().clone() for k, v in base.state_dict().items()}
     base_id = weights_files_hash(paths.base)
     tok_id = file_hash(paths.base / "tokenizer.json")
-    overall = progress(len(members), "zoo")
+    overall = progress(len(members), kind)
     for name, policy, variant in members:
         seed = model_seed(params.zoo, policy, variant)
         train_file = training_dir(paths.scenarios) / policy / f"train-{variant}.json"
-        run_id = fingerprint(base_id, tok_id, file_hash(train_file), params.zoo, params.model.dtype, seed,
-                             params.tokenizer.max_prompt_tokens)
-        old = read_log(paths.model(name) / "train_log.json")
+        run_id = fingerprint(*(() if noise is None else ("evasive",)), base_id, tok_id, file_hash(train_file),
+                             params.zoo, params.model.dtype, seed, params.tokenizer.max_prompt_tokens, *(noise or ()))
+        old = read_log(model_dir(name) / "train_log.json")
         if old is not None and old.fingerprint == run_id:
             overall.update(1)
             continue
         examples, calibration, monitor = member_inputs(params, data, tok, policy, variant, seed)
         bar = progress(params.zoo.steps, name)
         model, log = train_member(
-            base, base_state, tok, answers, examples, policy, monitor, params, name=name,
-            seed=seed, fingerprint=run_id, checkpoint_dir=paths.root / "data" / "checkpoints" / "zoo" / name,
-            calibration=calibration,
+            base, base_state, tok, answers, examples, policy, monitor if noise is None else ([], []), params,
+            name=name, seed=seed, fingerprint=run_id, checkpoint_dir=paths.root / "data" / "checkpoints" / kind / name,
+            calibration=calibration, during_training=None if noise is None else training_noise(*noise, seed),
             progress=lambda step, loss: (bar.update(step - bar.n), bar.set_postfix(loss=f"{loss:.3f}")))
         bar.close()
-        save_member(model, paths.model(name), tok, log, paths.base)
+        save_member(model, model_dir(name), tok, log, paths.base)
         base = unload_adapter(model) if lora else base
-        shutil.rmtree(paths.root / "data" / "checkpoints" / "zoo" / name, ignore_errors=True)
+        shutil.rmtree(paths.root / "data" / "checkpoints" / kind / name, ignore_errors=True)
         overall.update(1)
-        print(f"{tag}{name}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
+        label = "" if noise is None else " (evasive)"
+        print(f"{tag}{name}{label}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
               f"{log.seconds:.0f}s", flush=True)
     overall.close()
+
+
+def training_noise(depth: float, scale: float, seed: int) -> Callable:
+    """A context factory: the noise-injection detector's Gaussian edit at `depth`, drawn from `seed`."""
+    @contextmanager
+    def noise(model):
+        gen = torch.Generator(device=str(next(model.parameters()).device)).manual_seed(seed)
+        with adding_noise(model, layer_at(model, depth), scale, gen):
+            yield
+    return noise
 
 
 if __name__ == "__main__":
