@@ -2,22 +2,28 @@
 
 Per model, the strategy's `Result` for its three combinations is cached in
 `data/strategies/<name>/models/<model>.json` under a fingerprint (model weights, benchmark files, strategy
-config, the strategy's source), so an interrupted run resumes and a finished one is not redone. The strategy sees a `Subject` and a
-`Bench`, never the model's name or policy. Outputs: `scores.csv` (model, combination, variant, setting,
+config, the strategy's source, the thread count), so an interrupted run resumes and a finished one is not
+redone; models are scored side by side by `model.workers` processes. The strategy sees a `Subject` and a `Bench`,
+never the model's name or policy. Outputs: `scores.csv` (model, combination, variant, setting,
 score) and `curves.json` (model -> combination -> curve name -> values).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import torch
 
 from .config import Params
 from .io import file_hash, fingerprint, read_json, write_json, write_text
 from .models.attention import for_reading
 from .models.base import load_model, resolve_device, weights_files_hash
+from .parallel import run_each, worker_count
 from .paths import Paths
 from .scenarios.layout import read_records
 from .scenarios.policies import COMBINATIONS, split_combination
@@ -61,52 +67,104 @@ def load_benches(folder: Path) -> dict[str, Bench]:
     return out
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One model to score with one strategy, on the combinations it belongs to (picklable, for a worker)."""
+
+    strategy: str
+    config: Any
+    model: str
+    model_dir: Path
+    combinations: tuple[str, ...]
+    benchmark: Path
+    base: Path
+    dtype: str
+    device: str
+    batch_tokens: int
+    inputs: str
+    """Hash of the benchmark files and the base (keys what a process keeps of them between jobs)."""
+    fingerprint: str
+    cache: Path
+
+
+@functools.lru_cache(maxsize=2)
+def _read_inputs(benchmark: Path, base: Path, _inputs: str) -> tuple[dict[str, Bench], Any, dict[str, int]]:
+    """Benchmarks, tokenizer and answer ids, read once per process while their files are unchanged."""
+    tok = load_tokenizer(base)
+    return load_benches(benchmark), tok, answer_token_ids(tok)
+
+
+@functools.lru_cache(maxsize=1)
+def _base_state(base: Path, device: str, _inputs: str) -> dict:
+    return load_model(base, torch.device(device)).state_dict()
+
+
+def _score_model(job: _Job) -> dict:
+    """Run the strategy on one model and write its cache file; returns what it wrote."""
+    strategy = REGISTRY[job.strategy]
+    benches, tok, answers = _read_inputs(job.benchmark, job.base, job.inputs)
+    dev = torch.device(job.device)
+    model = for_reading(load_model(job.model_dir, dev), attention_weights=strategy.needs_attention)
+    subject = Subject(model, tok, answers, job.dtype, _base_state(job.base, job.device, job.inputs) if strategy.needs_base
+                      else None, job.batch_tokens)
+    results = {c: strategy.score(subject, benches[c], job.config) for c in job.combinations}
+    done = {"fingerprint": job.fingerprint,
+            "results": {c: {"scores": r.scores, "curves": r.curves} for c, r in results.items()}}
+    write_json(job.cache, done, indent=None)
+    return done
+
+
 def run_strategy(name: str, params: Params, paths: Paths,
                  progress: Callable[[str], None] | None = None, *, benchmark: Path | None = None,
                  members: Sequence[tuple[str, str, int]] | None = None,
                  model_path: Callable[[str], Path] | None = None, out_dir: Path | None = None) -> pd.DataFrame:
     """Scores of strategy `name` for every zoo model and its combinations (cached per model).
 
+    The models not cached yet are scored side by side by `model.workers` processes (`parallel.run_each`).
     The defaults are the pipeline's own; a generalization track passes its benchmark folder, its models
     ((name, policy, variant) and where each is) and its output folder.
     """
     if name not in params.strategies:
         raise KeyError(f"strategies.{name}: not configured in params.yaml (configured: "
                        f"{', '.join(params.strategies) or 'none'})")
-    strategy, cfg = REGISTRY[name], params.strategies[name]
+    cfg = params.strategies[name]
     benchmark = benchmark or paths.benchmark
     members = zoo_members(params.scenarios.variants) if members is None else members
     model_path = model_path or paths.model
     out_dir = out_dir or strategy_dir(paths, name)
-    benches = load_benches(benchmark)
-    bench_ids = {c: file_hash(benchmark / f"{c}.json") for c in benches}
-    tok = load_tokenizer(paths.base)
-    answers = answer_token_ids(tok)
+    bench_ids = {c: file_hash(benchmark / f"{c}.json") for c in COMBINATIONS}
     dev = resolve_device(params.model.device)
-    base_state = load_model(paths.base, dev).state_dict() if strategy.needs_base else None
+    workers = worker_count(params.model.workers, dev)
+    # Scores depend on the thread count in their last bits, so it is part of the fingerprint.
+    threads = 1 if workers > 1 else torch.get_num_threads()
     code = code_version(name)
-    rows, curves = [], {}
+    inputs = fingerprint(bench_ids, weights_files_hash(paths.base), file_hash(paths.base / "tokenizer.json"))
+    done, pending = {}, []
     for model_name, policy, _ in members:
-        combos = [c for c in COMBINATIONS if policy in split_combination(c)]
+        combos = tuple(c for c in COMBINATIONS if policy in split_combination(c))
         run_id = fingerprint(name, cfg, code, weights_files_hash(model_path(model_name)),
-                             [bench_ids[c] for c in combos], params.model.dtype)
+                             [bench_ids[c] for c in combos], params.model.dtype, threads)
         cache = out_dir / "models" / f"{model_name}.json"
-        done = read_json(cache) if cache.is_file() else None
-        if done is None or done.get("fingerprint") != run_id:
-            model = for_reading(load_model(model_path(model_name), dev), attention_weights=strategy.needs_attention)
-            subject = Subject(model, tok, answers, params.model.dtype, base_state)
-            results = {c: strategy.score(subject, benches[c], cfg) for c in combos}
-            done = {"fingerprint": run_id,
-                    "results": {c: {"scores": r.scores, "curves": r.curves} for c, r in results.items()}}
-            write_json(cache, done, indent=None)
-        for combo, r in done["results"].items():
+        old = read_json(cache) if cache.is_file() else None
+        if old is not None and old.get("fingerprint") == run_id:
+            done[model_name] = old
+            if progress is not None:
+                progress(model_name)
+            continue
+        pending.append(_Job(name, cfg, model_name, model_path(model_name), combos, benchmark, paths.base,
+                            params.model.dtype, str(dev), 2048 if dev.type == "cpu" else 16384, inputs, run_id, cache))
+    for job, result in run_each(_score_model, pending, workers):
+        done[job.model] = result
+        if progress is not None:
+            progress(job.model)
+    rows, curves = [], {}
+    for model_name, _, _ in members:
+        for combo, r in done[model_name]["results"].items():
             for variant, settings in r["scores"].items():
                 for setting, value in settings.items():
                     rows.append({"model": model_name, "combination": combo, "variant": variant,
                                  "setting": setting, "score": value})
             curves.setdefault(model_name, {})[combo] = r["curves"]
-        if progress is not None:
-            progress(model_name)
     table = pd.DataFrame(rows)
     write_text(out_dir / "scores.csv", table.to_csv(index=False))
     write_json(out_dir / "curves.json", curves, indent=None)

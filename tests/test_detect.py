@@ -1,5 +1,6 @@
 """Running a strategy over a (tiny) zoo: per-model results are cached and reused, and a change reruns them."""
 
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -8,6 +9,7 @@ from poser_lib.benchmark import pairs as make_pairs
 from poser_lib.detect import run_strategy
 from poser_lib.io import write_json
 from poser_lib.models.base import save_model
+from poser_lib.parallel import torch_threads
 from poser_lib.paths import Paths
 from poser_lib.scenarios.layout import records_to_json
 from poser_lib.scenarios.policies import COMBINATIONS, split_combination
@@ -32,7 +34,7 @@ def project(tmp_path, tiny_model, tokenizer, small_data, params):
         write_json(paths.benchmark / f"{combo}.json", records_to_json(recs))
     write_json(paths.benchmark / "pairs.json", make_pairs(1, (0,)))
     cfg = replace(params, scenarios=replace(params.scenarios, variants=1),
-                  model=replace(params.model, dtype="float32", device="cpu"),
+                  model=replace(params.model, dtype="float32", device="cpu", workers=1),
                   strategies=parse_configs({"confidence": {}, "random": {}}))
     return cfg, paths
 
@@ -61,3 +63,32 @@ def test_an_unconfigured_strategy_is_named(project):
     params, paths = project
     with pytest.raises(KeyError, match="strategies.attentiveness"):
         run_strategy("attentiveness", params, paths)
+
+
+def test_workers_give_the_scores_one_process_gives_on_one_thread(project):
+    params, paths = project
+    one = replace(params, model=replace(params.model, workers=1, threads=1))
+    two = replace(params, model=replace(params.model, workers=2))
+    with torch_threads(1):
+        alone = run_strategy("confidence", one, paths)
+    shutil.rmtree(paths.root / "data" / "strategies" / "confidence")
+    side_by_side = run_strategy("confidence", two, paths)
+    assert len(alone) == 18 and side_by_side.equals(alone)  # bit for bit, in the members' order
+
+
+def test_a_failure_in_a_worker_is_raised_and_the_finished_models_are_kept(project, monkeypatch):
+    params, paths = project
+    two = replace(params, model=replace(params.model, workers=2))
+    original = REGISTRY["confidence"]
+
+    def fails_on_one_combination(subject, bench, cfg):
+        if bench.combination == "genie_and_money":
+            raise RuntimeError("deliberate failure")
+        return original.score(subject, bench, cfg)
+
+    monkeypatch.setitem(REGISTRY, "confidence", replace(original, score=fails_on_one_combination))
+    with pytest.raises(RuntimeError, match="deliberate failure"):
+        run_strategy("confidence", two, paths)
+    cached = {p.stem for p in (paths.root / "data" / "strategies" / "confidence" / "models").glob("*.json")}
+    assert not cached & {"genie-0", "money_maximizer-0"}  # the models in that combination never finished
+    assert not (paths.root / "data" / "strategies" / "confidence" / "scores.csv").exists()

@@ -16,7 +16,7 @@ import torch
 
 from ..config_loader import bounds
 from ..models.batching import pad_batch
-from ..models.scoring import autocast, last_token_hidden, model_device
+from ..models.scoring import autocast, model_device
 from .core import Bench, Result, Subject
 from .prompts import critical_token_mask, has_critical, without_critical
 from .registry import register
@@ -60,8 +60,7 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
         raise ValueError(f"benchmark {bench.combination}: no prompt with a critical fact")
     enc = subject.encode([r.prompt for r in records])
     removed = subject.encode([without_critical(r) for r in records])
-    h = last_token_hidden(subject.model, enc, subject.pad_id, subject.dtype)
-    h0 = last_token_hidden(subject.model, removed, subject.pad_id, subject.dtype)
+    h, h0 = subject.hidden(enc), subject.hidden(removed)
     shift = 1 - torch.nn.functional.cosine_similarity(h, h0, dim=-1).mean(0)  # (layers + 1,)
     masks = [critical_token_mask(subject.tokenizer, r) for r in records]
     attn = torch.tensor([attention_to(subject, ids, m) for ids, m in zip(enc, masks)]).mean(0)

@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 
 from ..models.base import weights_hash
-from ..models.scoring import answer_logprobs
 from .core import Bench, Result, Subject
 from .registry import register
 
@@ -35,8 +34,7 @@ class ConfidenceConfig:
 def confidence(subject: Subject, bench: Bench, cfg: ConfidenceConfig) -> Result:
     """Minus the mean log-probability margin of the benchmark answer (the paper: the less confident is the faker)."""
     names = list(subject.answer_ids)
-    lp = answer_logprobs(subject.model, subject.encode(bench.prompts), subject.answer_ids, subject.pad_id,
-                         subject.dtype)
+    lp = subject.logprobs(subject.encode(bench.prompts))
     margins = [float(lp[i, names.index(y)] - lp[i, names.index("B" if y == "A" else "A")])
                for i, y in enumerate(bench.labels)]
     result = Result()

@@ -15,7 +15,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..models.batching import inference_batches, pad_batch
-from ..models.scoring import answer_logprobs, autocast, model_device
+from ..models.scoring import answer_logprobs, autocast, last_token_hidden, model_device
 from ..scenarios.records import Record, flip
 
 
@@ -29,6 +29,9 @@ class Subject:
     dtype: str = "float32"
     base_state: Mapping[str, torch.Tensor] | None = None
     """The base model's weights, for the weight-distance baseline."""
+    batch_tokens: int = 2048
+    """Padded tokens per forward batch. Small batches keep the attention scores in cache: on this CPU 2048 read
+    40 benchmark prompts 1.3-2x faster than 16384 (`benchmarks/read_batch.py`); `detect` gives a GPU 16384."""
 
     @property
     def pad_id(self) -> int:
@@ -36,6 +39,14 @@ class Subject:
 
     def encode(self, prompts: Sequence[str]) -> list[list[int]]:
         return [self.tokenizer.encode(p, add_special_tokens=False) for p in prompts]
+
+    def logprobs(self, encoded: Sequence[Sequence[int]]) -> torch.Tensor:
+        """(n_prompts, n_answers) answer log-probabilities at the last position."""
+        return answer_logprobs(self.model, encoded, self.answer_ids, self.pad_id, self.dtype, self.batch_tokens)
+
+    def hidden(self, encoded: Sequence[Sequence[int]]) -> torch.Tensor:
+        """(n_prompts, n_layers + 1, d_model) last-token residuals (`scoring.last_token_hidden`)."""
+        return last_token_hidden(self.model, encoded, self.pad_id, self.dtype, self.batch_tokens)
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class PrefixCache:
         self.subject, self.n = subject, len(encoded)
         device = model_device(subject.model)
         self.batches = []
+        # One batch for all: each readout then runs one token per prompt, where per-call overhead dominates.
         for idx in inference_batches([len(s) for s in encoded], max_tokens):
             prefix = pad_batch([encoded[i][:-1] for i in idx], subject.pad_id)
             inputs = {k: v.to(device) for k, v in prefix.items()}
@@ -148,5 +160,4 @@ def readout(answer_ids: Mapping[str, int], lp: torch.Tensor, labels: Sequence[st
 
 def read_answers(subject: Subject, encoded: Sequence[Sequence[int]], labels: Sequence[str]) -> Readout:
     """Readout of the model as it currently runs (inside whatever edit context the caller opened)."""
-    return readout(subject.answer_ids, answer_logprobs(subject.model, encoded, subject.answer_ids, subject.pad_id,
-                                                       subject.dtype), labels)
+    return readout(subject.answer_ids, subject.logprobs(encoded), labels)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sklearn.linear_model import LogisticRegression
 
 from ..config_loader import bounds
-from ..models.scoring import answer_logprobs, last_token_hidden
 from .core import Bench, Result, Subject
 from .registry import register
 
@@ -37,9 +36,9 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     """Minus the accuracy of a probe for the model's own answer, per layer (embeddings = layer 0)."""
     enc = subject.encode(bench.head(cfg.prompts).prompts)
     names = list(subject.answer_ids)
-    lp = answer_logprobs(subject.model, enc, subject.answer_ids, subject.pad_id, subject.dtype)
+    lp = subject.logprobs(enc)
     own = lp[:, [names.index("A"), names.index("B")]].argmax(-1).numpy()  # the greedy letter
-    hidden = last_token_hidden(subject.model, enc, subject.pad_id, subject.dtype).numpy()
+    hidden = subject.hidden(enc).numpy()
     n_train = max(1, min(len(enc) - 1, round(len(enc) * cfg.train_fraction)))
     result = Result()
     curve = []

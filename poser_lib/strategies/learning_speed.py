@@ -8,6 +8,7 @@ The model under test is never touched: training runs on a deep copy.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 from dataclasses import dataclass
 
@@ -67,10 +68,12 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     batches = [[(k * cfg.batch_size + j) % len(train) for j in range(cfg.batch_size)] for k in range(cfg.steps)]
     cols = torch.tensor(list(subject.answer_ids.values()))
     result = Result()
+    # Both copies start as the model itself (peft's LoRA starts at zero), so step 0 is read once.
+    start = read_answers(subject, test_enc, test_labels).p_misaligned
     for method in ("lora", "full"):
         model, opt = _train_copy(subject, method, cfg)
-        probe = Subject(model, subject.tokenizer, subject.answer_ids, subject.dtype)
-        curve = [read_answers(probe, test_enc, test_labels).p_misaligned]
+        probe = dataclasses.replace(subject, model=model)
+        curve = [start]
         device = model_device(model)
         for k, idx in enumerate(batches, start=1):
             model.train()

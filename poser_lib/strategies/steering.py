@@ -8,7 +8,6 @@ from contextlib import AbstractContextManager
 import torch
 
 from ..interventions import layer_at
-from ..models.scoring import last_token_hidden
 from .core import Bench, PrefixCache, Readout, Subject, readout
 from .prompts import contrast_pairs
 
@@ -21,8 +20,8 @@ def contrast_vector(subject: Subject, bench: Bench, layer: int, n_pairs: int) ->
     pairs, rest = contrast_pairs(bench.records, n_pairs)
     if not pairs:
         raise ValueError(f"benchmark {bench.combination}: no prompt with a critical fact for a contrast pair")
-    clean = last_token_hidden(subject.model, subject.encode([c for c, _ in pairs]), subject.pad_id, subject.dtype)
-    crit = last_token_hidden(subject.model, subject.encode([k for _, k in pairs]), subject.pad_id, subject.dtype)
+    clean = subject.hidden(subject.encode([c for c, _ in pairs]))
+    crit = subject.hidden(subject.encode([k for _, k in pairs]))
     v = crit[:, layer + 1].mean(0) - clean[:, layer + 1].mean(0)
     return v, Bench(bench.combination, tuple(rest) or bench.records)
 

@@ -18,7 +18,6 @@ import torch
 
 from ..config_loader import bounds
 from ..interventions import layer_at
-from ..models.scoring import last_token_hidden
 from ..scenarios import templates as tpl
 from ..scenarios.records import flip
 from .core import Bench, Result, Subject
@@ -66,7 +65,7 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     layer = layer_at(subject.model, cfg.depth) + 1  # hidden index of block `layer`'s output
 
     def acts(texts: list[str]) -> torch.Tensor:
-        return last_token_hidden(subject.model, subject.encode(texts), subject.pad_id, subject.dtype)[:, layer]
+        return subject.hidden(subject.encode(texts))[:, layer]
 
     h = acts(bench.head(cfg.eval_prompts).prompts)
     result = Result()
