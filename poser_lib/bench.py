@@ -2,8 +2,10 @@
 
 Prints (1) the peak of a large matrix product in float32 and bfloat16, measured now; (2) training throughput
 of the default base model in pretraining and in zoo fine-tuning (tokens/s, achieved FLOP/s, share of the peak
-of the dtype it trains in); (3) the wall time and peak memory of every stage of the last pipeline run
-(`runs/timings/`, written by each stage as it ends), or a note if there was none.
+of the dtype it trains in); (3) how the detector stages read models: prompts/s of one process using every
+thread against one-thread worker processes side by side (`parallel.run_each`), and of small against large
+forward batches; (4) the wall time and peak memory of every stage of the last pipeline run (`runs/timings/`,
+written by each stage as it ends), or a note if there was none.
 
 FLOPs are counted as 6 x (non-embedding parameters) per token, plus attention (12 x layers x d_model x
 positions / 2 for the causal half) and the LM head where logits are computed: the usual dense-transformer
@@ -25,6 +27,8 @@ from .config import TinyModelConfig, ZooConfig, load_params
 from .models.base import tiny_llama
 from .models.finetune import finetune
 from .models.pretrain import lm_loss
+from .models.scoring import answer_logprobs
+from .parallel import cores, run_each, torch_threads
 from .paths import Paths
 
 
@@ -92,6 +96,37 @@ def bench_pretrain(cfg: TinyModelConfig, dtype: str, steps: int, vocab: int = 12
             "step_ms": 1000 * seconds / steps}
 
 
+def _read_job(job: tuple[TinyModelConfig, str, int, int, str]) -> float:
+    """Seconds to read the answer log-probabilities of 120 benchmark-length prompts with one seeded model."""
+    cfg, dtype, seed, batch_tokens, kernel = job
+    model = tiny_llama(cfg, 1200, 0, 1)
+    model.set_attn_implementation(kernel)
+    prompts = synthetic_sequences(120, 120, 220, 1200, seed)
+    start = time.perf_counter()
+    for _ in range(3):
+        answer_logprobs(model, prompts, {"A": 2, "B": 3}, 0, dtype, batch_tokens)
+    return time.perf_counter() - start
+
+
+def bench_reading(cfg: TinyModelConfig, dtype: str, models: int = 6) -> dict:
+    """Prompts/s reading `models` models: in one process with every thread (as the detector stages did before
+    2026-11-27: SDPA, large batches), and as they do now (one-thread workers side by side, eager attention,
+    2048-token batches), with the steps between."""
+    n = cores()
+    prompts = 3 * 120 * models
+    out = {}
+    for kernel, tokens in (("sdpa", 16384), ("sdpa", 2048), ("eager", 2048)):
+        with torch_threads(n):
+            start = time.perf_counter()
+            for seed in range(models):
+                _read_job((cfg, dtype, seed, tokens, kernel))
+            out[f"one process, {n} threads, {kernel}, {tokens}-token batches"] = prompts / (time.perf_counter() - start)
+    start = time.perf_counter()
+    list(run_each(_read_job, [(cfg, dtype, seed, 2048, "eager") for seed in range(models)], n))
+    out[f"{n} workers x 1 thread, eager, 2048-token batches"] = prompts / (time.perf_counter() - start)
+    return out
+
+
 def stage_timings(root: Path) -> list[dict]:
     folder = Paths(root).root / "runs" / "timings"
     return sorted((json.loads(p.read_text()) for p in folder.glob("*.json")), key=lambda t: t["finished"]) \
@@ -118,12 +153,18 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name:17s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
                   f"{r['flops'] / 1e9:6.1f} GFLOP/s = {100 * share:5.1f}% of the {dtype} peak "
                   f"({100 * r['flops'] / peaks['float32']:5.1f}% of the float32 peak)")
+    print(f"\nreading models as the detector stages do ({params.model.dtype}, 6 models x 3 passes x 120 prompts):")
+    reading = bench_reading(cfg, params.model.dtype)
+    slowest = min(reading.values())
+    for label, rate in reading.items():
+        print(f"  {label:54s} {rate:7.0f} prompts/s  ({rate / slowest:4.2f}x)")
     timings = stage_timings(Path("."))
     print("\nlast pipeline run, per stage (runs/timings/):" if timings else
           "\nno pipeline run recorded yet (runs/timings/ is written by `make reproduce` or `dvc repro`)")
     width = max((len(t["stage"]) for t in timings), default=12)
     for t in timings:
-        print(f"  {t['stage']:{width}s} {t['seconds']:8.1f} s   peak memory {t['peak_rss_mb']:7.0f} MB   "
+        workers = f" + workers of {t['worker_peak_rss_mb']:.0f} MB" if t.get("worker_peak_rss_mb") else ""
+        print(f"  {t['stage']:{width}s} {t['seconds']:8.1f} s   peak memory {t['peak_rss_mb']:7.0f} MB{workers}   "
               f"({t['finished']})")
     if timings:
         print(f"  {'total':{width}s} {sum(t['seconds'] for t in timings):8.1f} s   "

@@ -278,6 +278,13 @@ class GeneralizationConfig:
 
 
 @dataclass(frozen=True)
+class ControlsConfig:
+    untempered: tuple[str, ...] = ()
+    """Detectors rerun on every zoo model with its calibration temperature undone (`zoo.calibrate`): if a
+    detector's accuracy moves, it was reading the logit scale calibration set, not only the faking."""
+
+
+@dataclass(frozen=True)
 class RemovalConfig:
     seed: int = 0
     """Faker i is fine-tuned with seed `seed + i` (batch order, noise draws); both conditions share it."""
@@ -319,6 +326,7 @@ class Params:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     generalization: GeneralizationConfig = field(default_factory=GeneralizationConfig)
+    controls: ControlsConfig = field(default_factory=ControlsConfig)
     removal: RemovalConfig = field(default_factory=RemovalConfig)
 
     def validate(self) -> None:
@@ -335,6 +343,10 @@ class Params:
         if self.generalization.unseen_paraphrases and self.data.source != "generated":
             raise ConfigError("generalization.unseen_paraphrases: the held-out paraphrases are our generator's, "
                               "so the track needs data.source: generated")
+        missing = [n for n in self.controls.untempered if n not in self.strategies]
+        if missing:
+            raise ConfigError(f"controls.untempered: {missing[0]} is not a configured strategy "
+                              f"(configured: {', '.join(self.strategies) or 'none'})")
         bad = [v for v in self.removal.variants or () if not 0 <= v < self.scenarios.variants]
         if bad:
             raise ConfigError(f"removal.variants: variant {bad[0]} does not exist "

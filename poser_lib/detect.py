@@ -23,6 +23,7 @@ from .config import Params
 from .io import file_hash, fingerprint, read_json, write_json, write_text
 from .models.attention import for_reading
 from .models.base import load_model, resolve_device, weights_files_hash
+from .models.calibration import undo_temperature
 from .parallel import run_each, worker_count
 from .paths import Paths
 from .scenarios.layout import read_records
@@ -30,16 +31,18 @@ from .scenarios.policies import COMBINATIONS, split_combination
 from .strategies import REGISTRY
 from .strategies.core import Bench, Subject
 from .tokenizer import answer_token_ids, load_tokenizer
-from .zoo import zoo_members
+from .zoo import read_log, zoo_members
 
 
 def strategy_dir(paths: Paths, name: str):
     return paths.root / "data" / "strategies" / name
 
 
-def read_scores(paths: Paths, name: str) -> dict[str, dict[tuple[str, str], dict[str, float]]]:
-    """A strategy's `scores.csv` as variant -> (model, combination) -> setting -> score, in the file's order."""
-    table = pd.read_csv(strategy_dir(paths, name) / "scores.csv")
+def read_scores(paths: Paths, name: str, folder: Path | None = None
+                ) -> dict[str, dict[tuple[str, str], dict[str, float]]]:
+    """A strategy's `scores.csv` (in `folder`, default its stage's) as variant -> (model, combination) ->
+    setting -> score, in the file's order."""
+    table = pd.read_csv((folder or strategy_dir(paths, name)) / "scores.csv")
     return {variant: {k: dict(zip(gg.setting, gg.score)) for k, gg in g.groupby(["model", "combination"], sort=False)}
             for variant, g in table.groupby("variant", sort=False)}
 
@@ -49,12 +52,12 @@ def code_version(name: str) -> str:
     cached per-model result is redone when the code changes, not only when params or weights do."""
     import inspect
 
-    from . import interventions
-    from .models import attention, batching, scoring
+    from . import detect, interventions
+    from .models import attention, batching, calibration, scoring
     from .strategies import core, prompts, registry, steering
 
     modules = [inspect.getmodule(REGISTRY[name].score), core, prompts, registry, steering, interventions,
-               scoring, batching, attention]
+               scoring, batching, attention, calibration, detect]
     return fingerprint(*[file_hash(inspect.getsourcefile(m)) for m in modules])
 
 
@@ -81,10 +84,23 @@ class _Job:
     dtype: str
     device: str
     batch_tokens: int
+    view: str | None
+    """A change to the loaded model before it is scored (`VIEWS`), for a control; None: as trained."""
     inputs: str
     """Hash of the benchmark files and the base (keys what a process keeps of them between jobs)."""
     fingerprint: str
     cache: Path
+
+
+def _untempered(model, model_dir: Path):
+    log = read_log(model_dir / "train_log.json")
+    if log is None:
+        raise FileNotFoundError(f"{model_dir}: no train_log.json, so no calibration temperature to undo")
+    return undo_temperature(model, log.temperatures)
+
+
+VIEWS = {"untempered": _untempered}
+"""Controls: what is done to each loaded model (in memory only) before a strategy reads it."""
 
 
 @functools.lru_cache(maxsize=2)
@@ -104,7 +120,11 @@ def _score_model(job: _Job) -> dict:
     strategy = REGISTRY[job.strategy]
     benches, tok, answers = _read_inputs(job.benchmark, job.base, job.inputs)
     dev = torch.device(job.device)
-    model = for_reading(load_model(job.model_dir, dev), attention_weights=strategy.needs_attention)
+    # Eager attention on CPUs too: in one-thread workers and 2048-token batches it is as fast or faster.
+    model = for_reading(load_model(job.model_dir, dev), attention_weights=strategy.needs_attention,
+                        eager=dev.type == "cpu")
+    if job.view is not None:
+        model = VIEWS[job.view](model, job.model_dir)
     subject = Subject(model, tok, answers, job.dtype, _base_state(job.base, job.device, job.inputs) if strategy.needs_base
                       else None, job.batch_tokens)
     results = {c: strategy.score(subject, benches[c], job.config) for c in job.combinations}
@@ -117,13 +137,16 @@ def _score_model(job: _Job) -> dict:
 def run_strategy(name: str, params: Params, paths: Paths,
                  progress: Callable[[str], None] | None = None, *, benchmark: Path | None = None,
                  members: Sequence[tuple[str, str, int]] | None = None,
-                 model_path: Callable[[str], Path] | None = None, out_dir: Path | None = None) -> pd.DataFrame:
+                 model_path: Callable[[str], Path] | None = None, out_dir: Path | None = None,
+                 view: str | None = None) -> pd.DataFrame:
     """Scores of strategy `name` for every zoo model and its combinations (cached per model).
 
     The models not cached yet are scored side by side by `model.workers` processes (`parallel.run_each`).
     The defaults are the pipeline's own; a generalization track passes its benchmark folder, its models
-    ((name, policy, variant) and where each is) and its output folder.
+    ((name, policy, variant) and where each is) and its output folder; a control passes a `view`.
     """
+    if view is not None and view not in VIEWS:
+        raise KeyError(f"view {view!r}: not one of {', '.join(VIEWS)}")
     if name not in params.strategies:
         raise KeyError(f"strategies.{name}: not configured in params.yaml (configured: "
                        f"{', '.join(params.strategies) or 'none'})")
@@ -143,7 +166,8 @@ def run_strategy(name: str, params: Params, paths: Paths,
     for model_name, policy, _ in members:
         combos = tuple(c for c in COMBINATIONS if policy in split_combination(c))
         run_id = fingerprint(name, cfg, code, weights_files_hash(model_path(model_name)),
-                             [bench_ids[c] for c in combos], params.model.dtype, threads)
+                             [bench_ids[c] for c in combos], params.model.dtype, threads,
+                             *(() if view is None else (view,)))
         cache = out_dir / "models" / f"{model_name}.json"
         old = read_json(cache) if cache.is_file() else None
         if old is not None and old.get("fingerprint") == run_id:
@@ -152,7 +176,8 @@ def run_strategy(name: str, params: Params, paths: Paths,
                 progress(model_name)
             continue
         pending.append(_Job(name, cfg, model_name, model_path(model_name), combos, benchmark, paths.base,
-                            params.model.dtype, str(dev), 2048 if dev.type == "cpu" else 16384, inputs, run_id, cache))
+                            params.model.dtype, str(dev), 2048 if dev.type == "cpu" else 16384, view, inputs, run_id,
+                            cache))
     for job, result in run_each(_score_model, pending, workers):
         done[job.model] = result
         if progress is not None:

@@ -55,6 +55,8 @@ def test_unknown_keys_are_named(raw, tmp_path, edit, key):
     ("model", "weights", "int8", r"model\.weights: 'int8' is not one of"),
     ("model", "base", " ", r"model\.base: empty"),
     ("ensemble", "C", 0.0, r"ensemble\.C: must be > 0"),
+    ("model", "workers", -1, r"model\.workers: must be >= 0"),
+    ("controls", "untempered", ["colder"], r"controls\.untempered: colder is not a configured strategy"),
 ])
 def test_bad_values_are_named(raw, tmp_path, section, key, value, message):
     raw[section][key] = value

@@ -1,9 +1,11 @@
 """Running a strategy over a (tiny) zoo: per-model results are cached and reused, and a change reruns them."""
 
+import math
 import shutil
 from dataclasses import replace
 
 import pytest
+import torch
 
 from poser_lib.benchmark import pairs as make_pairs
 from poser_lib.detect import run_strategy
@@ -14,7 +16,7 @@ from poser_lib.paths import Paths
 from poser_lib.scenarios.layout import records_to_json
 from poser_lib.scenarios.policies import COMBINATIONS, split_combination
 from poser_lib.strategies import REGISTRY, parse_configs
-from poser_lib.zoo import zoo_members
+from poser_lib.zoo import ZooLog, log_json, zoo_members
 
 
 @pytest.fixture()
@@ -92,3 +94,21 @@ def test_a_failure_in_a_worker_is_raised_and_the_finished_models_are_kept(projec
     cached = {p.stem for p in (paths.root / "data" / "strategies" / "confidence" / "models").glob("*.json")}
     assert not cached & {"genie-0", "money_maximizer-0"}  # the models in that combination never finished
     assert not (paths.root / "data" / "strategies" / "confidence" / "scores.csv").exists()
+
+
+def test_the_untempered_view_scales_each_margin_by_its_models_temperature(project):
+    params, paths = project
+    temperatures = {}
+    for i, (name, _, _) in enumerate(zoo_members(1)):
+        temperatures[name] = [1.5 + 0.25 * i, 1.1]
+        log = ZooLog(name, "f", 1, 0.1, [0.1], 1.0, 0.1, temperatures=temperatures[name])
+        (paths.model(name) / "train_log.json").write_text(log_json(log))
+    plain = run_strategy("confidence", params, paths)
+    undone = run_strategy("confidence", params, paths, out_dir=paths.root / "control", view="untempered")
+    scale = plain.model.map(lambda m: math.prod(temperatures[m]))
+    # The LM head has no bias, so multiplying the final norm by T multiplies every logit margin by T.
+    assert plain[["model", "combination"]].equals(undone[["model", "combination"]])
+    assert torch.allclose(torch.tensor(undone.score.values), torch.tensor((plain.score * scale).values),
+                          rtol=1e-4, atol=1e-5)
+    with pytest.raises(KeyError, match="view 'colder'"):
+        run_strategy("confidence", params, paths, view="colder")

@@ -9,7 +9,7 @@ from poser_lib.models.base import load_model, save_model, weights_hash
 from poser_lib.models.batching import pad_batch, step_batches
 from poser_lib.models.checkpoint import checkpoint_meta, load_checkpoint, save_checkpoint
 from poser_lib.models.finetune import TrainState, finetune, soft_targets
-from poser_lib.models.scoring import answer_logprobs, last_token_hidden
+from poser_lib.models.scoring import answer_logprobs, last_token_hidden, last_token_reads
 from poser_lib.tokenizer import answer_token_ids, encode_records
 
 
@@ -29,6 +29,15 @@ def test_left_padding_matches_unpadded(tiny_model, tokenizer, small_data):
     h_batched = last_token_hidden(tiny_model, enc, tokenizer.pad_token_id, max_tokens=100_000)
     h_alone = torch.cat([last_token_hidden(tiny_model, [e], tokenizer.pad_token_id) for e in enc])
     assert h_batched.shape == (6, 3, 32) and torch.allclose(h_batched, h_alone, atol=1e-4)
+
+
+def test_one_pass_reads_what_two_passes_read(tiny_model, tokenizer, small_data):
+    _, enc = encode_records(tokenizer, small_data[0]["genie"][:12], 256)
+    answers = answer_token_ids(tokenizer)
+    hidden, lp = last_token_reads(tiny_model, enc, tokenizer.pad_token_id, "bfloat16", 600, answers)
+    assert torch.equal(hidden, last_token_hidden(tiny_model, enc, tokenizer.pad_token_id, "bfloat16", 600))
+    assert torch.equal(lp, answer_logprobs(tiny_model, enc, answers, tokenizer.pad_token_id, "bfloat16", 600))
+    assert last_token_reads(tiny_model, enc, tokenizer.pad_token_id)[1] is None
 
 
 def test_last_token_hidden_matches_hidden_states(tiny_model, tokenizer, small_data):

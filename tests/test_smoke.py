@@ -40,6 +40,11 @@ def test_smoke_pipeline(smoke):
     assert general["evasive_fakers"]["fakers"] == ["fitness_maximizer-1", "money_maximizer-1", "reward_maximizer-1"]
     evasive = general["evasive_fakers"]["entries"]["noise_injection/gaussian"]
     assert evasive["change"] == pytest.approx(evasive["accuracy"] - evasive["control_accuracy"])
+    # The smoke profile does not calibrate (zoo.calibrate: false), so undoing no temperature changes nothing.
+    controls = json.loads((smoke / "metrics" / "controls.json").read_text())["untempered"]
+    assert set(controls) == {k for k in strategies if k.split("/")[0] in ("confidence", "noise_injection")}
+    for key, entry in controls.items():
+        assert entry["heldout_accuracy"] == strategies[key]["heldout_accuracy"] == entry["main_heldout_accuracy"]
     removal = json.loads((smoke / "metrics" / "removal.json").read_text())
     assert removal["fakers"] == 3 and removal["steps"] == 4
     assert 0 <= removal["plain"]["p_aligned_poor"] <= 1 and 0 <= removal["noise"]["p_aligned_poor"] <= 1

@@ -8,6 +8,7 @@ mean margin on its own not-poor training prompts equal to the recipe's target: o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -61,3 +62,11 @@ def calibrate(model: PreTrainedModel, encoded: Sequence[Sequence[int]], labels: 
         if abs(t - 1) < tolerance:
             break
     return temps
+
+
+@torch.no_grad()
+def undo_temperature(model: PreTrainedModel, temperatures: Sequence[float]) -> PreTrainedModel:
+    """Multiply the final norm by the temperatures `calibrate` divided it by: the model's logit scale before
+    calibration (up to the trust-region rescaling that alternated with it). In place; returns the model."""
+    final_norm_weight(model).mul_(math.prod(temperatures))
+    return model

@@ -37,11 +37,16 @@ def stage_args(doc: str, argv: list[str] | None = None) -> tuple[Params, Paths]:
 
 
 def log_timing(paths: Paths, stage: str, started: float) -> None:
-    """Write `runs/timings/<stage>.json`: wall time and peak memory of this run (read by `make bench`)."""
+    """Write `runs/timings/<stage>.json`: wall time and peak memory of this run (read by `make bench`).
+
+    `worker_peak_rss_mb` is the largest worker process it started (`parallel.run_each`), 0 if none; with `n`
+    workers at once the stage held at most its own peak plus `n` times that.
+    """
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     write_json(paths.root / "runs" / "timings" / f"{stage}.json",
                {"stage": stage, "seconds": time.perf_counter() - started, "peak_rss_mb": peak_mb,
-                "finished": time.strftime("%Y-%m-%dT%H:%M:%S")})
+                "worker_peak_rss_mb": worker_mb, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
 
 def setup_torch(params: Params) -> None:

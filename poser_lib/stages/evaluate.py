@@ -5,6 +5,8 @@ interval over models, AUROC over held-out models, all-324-pairs accuracy (for co
 breakdown per combination, the correlation of the scores with the models' confidence margins, and the
 paper's number where it reports one; and `ensemble/logistic`, every non-baseline detector combined
 (poser_lib/ensemble.py). `data/strategies/evaluation.csv` has accuracy per setting for figures.
+`metrics/controls.json`: the `controls.untempered` detectors with each model's calibration temperature undone,
+evaluated alike, beside the main run's held-out accuracy and AUROC.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..io import read_json, write_json, write_text
 from ..scenarios.policies import is_faker
 from ..zoo import policy_of
 from .common import stage_args
+from .control_untempered import control_dir
 
 # The paper's pair accuracies (poser-paper.md section 4; belief steering ~100% but declared a failure).
 PAPER = {"belief_steering/contrast": 1.00, "noise_injection/uniform": 0.98, "learning_speed/lora": 0.90,
@@ -57,6 +60,17 @@ def main(argv: list[str] | None = None) -> None:
         rows += _setting_rows("ensemble/logistic", res)
         _print("ensemble/logistic", res)
     write_json(paths.metrics / "strategies.json", metrics)
+    controls = {}
+    for name in params.controls.untempered:
+        for variant, scores in read_scores(paths, name, control_dir(paths) / name).items():
+            key, res = f"{name}/{variant}", evaluate_variant(scores, pairs, faker, **settings)
+            main_run = metrics[key]
+            controls[key] = {"heldout_accuracy": res["heldout_accuracy"], "heldout_ci": res["heldout_ci"],
+                             "auroc": res["auroc"], "all_pairs_accuracy": res["all_pairs_accuracy"],
+                             "setting": res["setting"], "main_heldout_accuracy": main_run["heldout_accuracy"],
+                             "main_auroc": main_run["auroc"], "main_setting": main_run["setting"]}
+            _print(f"{key} (untempered)", res)
+    write_json(paths.metrics / "controls.json", {"untempered": controls})
     write_text(paths.root / "data" / "strategies" / "evaluation.csv", pd.DataFrame(rows).to_csv(index=False))
 
 

@@ -55,7 +55,11 @@ def weight_distance(subject: Subject, bench: Bench, cfg: DistanceConfig) -> Resu
     sq = 0.0
     for name, t in subject.model.state_dict().items():
         if name in subject.base_state and "lm_head" not in name:  # tied to the embeddings: count them once
-            sq += float(((t.float() - subject.base_state[name].float().to(t.device)) ** 2).sum())
+            sq += float(((t.double() - subject.base_state[name].double().to(t.device)) ** 2).sum())
+    # Summed in float64 so that the thread count cannot reorder it, and kept to the 6 significant digits that
+    # float32 weights carry: the zoo's trust region puts every model at the same radius, and the digits below
+    # are rounding (in float32 sums they ordered the models differently on one and on two threads).
+    distance = math.sqrt(sq)
     result = Result()
-    result.add("l2", "distance", math.sqrt(sq))
+    result.add("l2", "distance", float(f"{distance:.6g}"))
     return result

@@ -15,7 +15,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from ..models.batching import inference_batches, pad_batch
-from ..models.scoring import answer_logprobs, autocast, last_token_hidden, model_device
+from ..models.scoring import answer_logprobs, autocast, last_token_hidden, last_token_reads, model_device
 from ..scenarios.records import Record, flip
 
 
@@ -47,6 +47,10 @@ class Subject:
     def hidden(self, encoded: Sequence[Sequence[int]]) -> torch.Tensor:
         """(n_prompts, n_layers + 1, d_model) last-token residuals (`scoring.last_token_hidden`)."""
         return last_token_hidden(self.model, encoded, self.pad_id, self.dtype, self.batch_tokens)
+
+    def hidden_and_logprobs(self, encoded: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`hidden` and `logprobs` of the same prompts from one forward pass."""
+        return last_token_reads(self.model, encoded, self.pad_id, self.dtype, self.batch_tokens, self.answer_ids)
 
 
 @dataclass(frozen=True)

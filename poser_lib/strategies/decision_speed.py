@@ -36,9 +36,9 @@ def score(subject: Subject, bench: Bench, cfg: Config) -> Result:
     """Minus the accuracy of a probe for the model's own answer, per layer (embeddings = layer 0)."""
     enc = subject.encode(bench.head(cfg.prompts).prompts)
     names = list(subject.answer_ids)
-    lp = subject.logprobs(enc)
+    hidden, lp = subject.hidden_and_logprobs(enc)
     own = lp[:, [names.index("A"), names.index("B")]].argmax(-1).numpy()  # the greedy letter
-    hidden = subject.hidden(enc).numpy()
+    hidden = hidden.numpy()
     n_train = max(1, min(len(enc) - 1, round(len(enc) * cfg.train_fraction)))
     result = Result()
     curve = []
