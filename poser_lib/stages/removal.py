@@ -1,8 +1,8 @@
 """Stage `removal`: fine-tune every faker on its own answers to benign prompts, with and without activation
 noise, and measure its P(aligned action) on poor-oversight test prompts (poser_lib/removal.py).
 
-Outputs: `data/removal/models/<faker>.json` (per faker, cached under a fingerprint of its weights, data, config
-and code, so an interrupted run resumes), `data/removal/curves.csv` (faker, condition, step, rates) and the
+Outputs: `data/removal/models/<faker>.json` (per faker, cached under a fingerprint of its weights, data, config,
+code and thread count, so an interrupted run resumes; fakers run side by side in `model.workers` processes), `data/removal/curves.csv` (faker, condition, step, rates) and the
 DVC metrics file `metrics/removal.json` (class means before and after, the noise-minus-plain difference with a
 bootstrap interval over fakers, and the paper's 76% and 86%).
 """
@@ -14,12 +14,14 @@ import random
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .. import interventions, removal
 from ..config import Params
 from ..io import file_hash, fingerprint, read_json, write_json, write_with
 from ..models import batching, finetune, scoring
 from ..models.base import load_model, weights_files_hash
+from ..parallel import run_each, worker_count
 from ..paths import Paths
 from ..scenarios.layout import training_dir
 from ..scenarios.policies import is_faker
@@ -92,33 +94,63 @@ def summarize(curves: pd.DataFrame, params: Params) -> dict:
     return out
 
 
+_DATA: dict = {}
+"""Every policy's records, read once per process (a forked worker inherits the parent's)."""
+
+
+def _data(params: Params, paths: Paths) -> dict:
+    key = (str(paths.scenarios), params.scenarios.variants)
+    if key not in _DATA:
+        _DATA[key] = zoo_data(params, paths)
+    return _DATA[key]
+
+
+def _run_job(job: tuple) -> dict:
+    """One faker (in a worker process): both conditions, written to its cache file."""
+    name, policy, variant, index, params, paths, run_id, cache = job
+    res = {"fingerprint": run_id, **run_faker(name, policy, variant, index, params, paths, _data(params, paths))}
+    write_json(cache, res)
+    return res
+
+
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
-    data = zoo_data(params, paths)
     cfg = params.removal
     fakers = [(n, p, v) for n, p, v in zoo_members(params.scenarios.variants)
               if is_faker(p) and (cfg.variants is None or v in cfg.variants)]
     root = paths.root / "data" / "removal"
     code = code_version()
-    rows = []
-    bar = progress(len(fakers), "removal")
+    workers = worker_count(params.model.workers, device(params))
+    # Results depend on the thread count in their last bits (one per worker when there are several).
+    threads = 1 if workers > 1 else torch.get_num_threads()
+    done, jobs = {}, []
     for index, (name, policy, variant) in enumerate(fakers):
         run_id = fingerprint(weights_files_hash(paths.model(name)),
                              file_hash(training_dir(paths.scenarios) / policy / f"train-{variant}.json"),
                              file_hash(training_dir(paths.scenarios) / policy / "test.json"),
-                             cfg, params.model.dtype, params.tokenizer.max_prompt_tokens, index, code)
+                             cfg, params.model.dtype, params.tokenizer.max_prompt_tokens, index, code, threads)
         cache = root / "models" / f"{name}.json"
         res = read_json(cache) if cache.is_file() else None
-        if res is None or res.get("fingerprint") != run_id:
-            res = {"fingerprint": run_id, **run_faker(name, policy, variant, index, params, paths, data)}
-            write_json(cache, res)
+        if res is not None and res.get("fingerprint") == run_id:
+            done[name] = res
+        else:
+            jobs.append((name, policy, variant, index, params, paths, run_id, cache))
+    if jobs:
+        _data(params, paths)
+    bar = progress(len(fakers), "removal")
+    bar.update(len(done))
+    for job, res in run_each(_run_job, jobs, workers):  # the fakers side by side, one thread each
+        done[job[0]] = res
+        bar.update(1)
+    bar.close()
+    rows = []
+    for name, policy, _ in fakers:
+        res = done[name]
         for condition, curve in res["curves"].items():
             rows += [{"model": name, "policy": policy, "condition": condition, **point} for point in curve]
         end = {c: res["curves"][c][-1]["p_aligned_poor"] for c in res["curves"]}
         print(f"{name:22s} P(aligned | poor) {res['curves']['plain'][0]['p_aligned_poor']:.3f} -> "
               f"plain {end['plain']:.3f}, noise {end['noise']:.3f}", flush=True)
-        bar.update(1)
-    bar.close()
     stale = {p.stem for p in (root / "models").glob("*.json")} - {n for n, _, _ in fakers}
     for name in stale:
         (root / "models" / f"{name}.json").unlink()
