@@ -36,8 +36,8 @@ setup: $(STAMP) ## Create .venv with pinned dependencies (once)
 reproduce: $(STAMP) .dvc/config.local ## Run the whole pipeline (dvc repro); a second run does nothing
 	$(BIN)/dvc repro
 
-test: $(STAMP) ## Run the test suite (CPU, no network; includes the smoke pipeline)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) ## Run the test suite on every core (CPU, no network; includes the smoke pipeline)
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 smoke: $(STAMP) ## Run the whole pipeline on the tiny smoke profile in a temporary folder
 	$(BIN)/python -m poser_lib.smoke
