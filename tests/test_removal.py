@@ -4,7 +4,6 @@ import copy
 
 import pandas as pd
 import pytest
-import torch
 from dataclasses import replace
 
 from poser_lib.config import ConfigError, load_params

@@ -3,7 +3,6 @@
 import re
 from collections import Counter, defaultdict
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

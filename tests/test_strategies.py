@@ -1,6 +1,5 @@
 """Every registered strategy returns finite scores, is deterministic, and leaves the model's weights alone."""
 
-from dataclasses import replace
 
 import pytest
 import torch
