@@ -11,6 +11,7 @@ score) and `curves.json` (model -> combination -> curve name -> values).
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +53,12 @@ def code_version(name: str) -> str:
     cached per-model result is redone when the code changes, not only when params or weights do."""
     import inspect
 
-    from . import detect, interventions
+    from . import interventions
     from .models import attention, batching, calibration, scoring
     from .strategies import core, prompts, registry, steering
 
     modules = [inspect.getmodule(REGISTRY[name].score), core, prompts, registry, steering, interventions,
-               scoring, batching, attention, calibration, detect]
+               scoring, batching, attention, calibration, sys.modules[__name__]]
     return fingerprint(*[file_hash(inspect.getsourcefile(m)) for m in modules])
 
 

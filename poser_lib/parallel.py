@@ -1,9 +1,9 @@
 """Run independent per-model jobs side by side: one worker process per core, one torch thread each.
 
-Tiny models leave a CPU's threads idle (a forward pass over a few prompts is too small to split well): two
-one-thread processes scored a strategy's models about 1.3-1.7x faster than one two-thread process on this
-2-core machine (`make bench` prints the comparison). With one thread per job, results also stop depending on
-how many cores the machine has.
+Tiny models leave a CPU's threads idle (a forward pass over a few prompts is too small to split well): on this
+2-core machine two one-thread processes read 1.19x the prompts/s of one two-thread process (`make bench`,
+2026-11-27); with smaller read batches as well, the detector stages ran 1.0-1.9x faster (learning speed 322 -> 170 s). With one
+thread per job, results also stop depending on how many cores the machine has.
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ class Subject:
     """The base model's weights, for the weight-distance baseline."""
     batch_tokens: int = 2048
     """Padded tokens per forward batch. Small batches keep the attention scores in cache: on this CPU 2048 read
-    40 benchmark prompts 1.3-2x faster than 16384 (`benchmarks/read_batch.py`); `detect` gives a GPU 16384."""
+    40 benchmark prompts 1.3-2x faster than 16384 (measured 2026-11-27 on zoo models; `make bench` compares
+    reading setups); `detect` gives a GPU 16384."""
 
     @property
     def pad_id(self) -> int:
