@@ -2,8 +2,8 @@
 
 Tiny models leave a CPU's threads idle (a forward pass over a few prompts is too small to split well): on this
 2-core machine two one-thread processes read 1.19x the prompts/s of one two-thread process (`make bench`,
-2026-11-27); with smaller read batches as well, the detector stages ran 1.0-1.9x faster (learning speed 322 -> 170 s). With one
-thread per job, results also stop depending on how many cores the machine has.
+2026-11-27); with smaller read batches as well, the detector stages ran 1.0-1.9x faster (learning speed
+322 -> 170 s). With one thread per job, results also stop depending on how many cores the machine has.
 """
 
 from __future__ import annotations
