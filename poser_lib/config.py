@@ -112,8 +112,9 @@ class ModelConfig:
     threads: int = bounds(0, default=0)
     """torch intra-op threads; 0 leaves torch's default (one per core)."""
     workers: int = bounds(0, default=0)
-    """Processes scoring models side by side in the detector stages, one thread each (0: one per core on a CPU,
-    one on a GPU). One thread per model also makes the scores independent of the machine's core count."""
+    """Processes training or reading models side by side (zoo, behaviour, benchmark, detector and removal stages),
+    one thread each (0: one per core on a CPU, one on a GPU). One thread per model also makes weights and scores
+    independent of the machine's core count."""
     device: str = choices("auto", "cpu", "cuda", default="auto")
     """Where models run: `auto` takes a CUDA GPU when one is present, else the CPU."""
 

@@ -25,7 +25,7 @@ from .io import file_hash, fingerprint, read_json, write_json, write_text
 from .models.attention import for_reading
 from .models.base import load_model, resolve_device, weights_files_hash
 from .models.calibration import undo_temperature
-from .parallel import run_each, worker_count
+from .parallel import job_threads, run_each, worker_count
 from .paths import Paths
 from .scenarios.layout import read_records
 from .scenarios.policies import COMBINATIONS, split_combination
@@ -54,11 +54,11 @@ def code_version(name: str) -> str:
     import inspect
 
     from . import interventions
-    from .models import attention, batching, calibration, scoring
+    from .models import attention, batching, calibration, distance, scoring
     from .strategies import core, prompts, registry, steering
 
     modules = [inspect.getmodule(REGISTRY[name].score), core, prompts, registry, steering, interventions,
-               scoring, batching, attention, calibration, sys.modules[__name__]]
+               scoring, batching, attention, calibration, distance, sys.modules[__name__]]
     return fingerprint(*[file_hash(inspect.getsourcefile(m)) for m in modules])
 
 
@@ -159,8 +159,7 @@ def run_strategy(name: str, params: Params, paths: Paths,
     bench_ids = {c: file_hash(benchmark / f"{c}.json") for c in COMBINATIONS}
     dev = resolve_device(params.model.device)
     workers = worker_count(params.model.workers, dev)
-    # Scores depend on the thread count in their last bits, so it is part of the fingerprint.
-    threads = 1 if workers > 1 else torch.get_num_threads()
+    threads = job_threads(workers)
     code = code_version(name)
     inputs = fingerprint(bench_ids, weights_files_hash(paths.base), file_hash(paths.base / "tokenizer.json"))
     done, pending = {}, []

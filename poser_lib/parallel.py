@@ -29,9 +29,20 @@ def cores() -> int:
 
 def worker_count(setting: int, device: torch.device) -> int:
     """`model.workers` resolved: 0 is one per core on a CPU and one on a GPU (its own kernels fill it)."""
+    if setting > 1 and device.type != "cpu":
+        # Workers are forked, and a forked process cannot use the CUDA context its parent has set up.
+        raise ValueError(f"model.workers: {setting} worker processes on {device.type}; use 0 or 1 on a GPU")
     if setting:
         return setting
     return 1 if device.type != "cpu" else cores()
+
+
+def job_threads(workers: int) -> int:
+    """Torch threads each job of `run_each(..., workers)` runs on: one with several workers, else all of ours.
+
+    Results depend on the thread count in their last bits, so cached results put it in their fingerprint.
+    """
+    return 1 if workers > 1 else torch.get_num_threads()
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from .behaviour import Rates, gate_failures, rates
 from .config import GateConfig, Params, ZooConfig
 from .models.calibration import calibrate, mean_margin
 from .models.checkpoint import load_checkpoint, save_checkpoint
+from .models.distance import adapter_distance, weight_distance
 from .models.finetune import TrainState, finetune
 from .models.scoring import answer_logprobs
 from .scenarios.policies import POLICIES
@@ -78,28 +79,6 @@ class ZooLog:
     """Temperatures of the calibration rounds (`zoo.calibrate`); empty when off."""
     calibrated_margin: float | None = None
     """Mean margin on the calibration prompts after calibration."""
-
-
-def weight_distance(model: torch.nn.Module, base_state: dict[str, torch.Tensor]) -> tuple[float, float]:
-    """(L2 distance of all weights from the base, that distance over the base's norm)."""
-    sq, base_sq = 0.0, 0.0
-    for name, t in model.state_dict().items():
-        if name in base_state and "lm_head" not in name:  # tied to the embeddings: count them once
-            b = base_state[name].float()
-            sq += float(((t.float() - b) ** 2).sum())
-            base_sq += float((b ** 2).sum())
-    return math.sqrt(sq), math.sqrt(sq / base_sq)
-
-
-@torch.no_grad()
-def adapter_distance(model: torch.nn.Module, base_state: dict[str, torch.Tensor]) -> tuple[float, float]:
-    """`weight_distance` of a LoRA model as if merged: the norm of every adapter's weight update."""
-    from peft.tuners.lora import LoraLayer
-
-    sq = sum(float((m.get_delta_weight(a).float() ** 2).sum()) for m in model.modules() if isinstance(m, LoraLayer)
-             for a in m.active_adapters)
-    base_sq = sum(float((t.float() ** 2).sum()) for n, t in base_state.items() if "lm_head" not in n)
-    return math.sqrt(sq), math.sqrt(sq / base_sq)
 
 
 def save_member(model: PreTrainedModel, path: Path, tokenizer: PreTrainedTokenizerBase, log: "ZooLog",

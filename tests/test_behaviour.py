@@ -84,7 +84,8 @@ def test_gate_fails_a_deliberately_mistrained_model(tiny_model, tokenizer, small
 def test_lora_member_saves_an_adapter_that_loads_merged_and_leaves_the_base_alone(
         tiny_model, tokenizer, small_data, small_params, tmp_path):
     from poser_lib.models.base import load_model, save_model, weights_hash
-    from poser_lib.zoo import save_member, unload_adapter, weight_distance
+    from poser_lib.models.distance import weight_distance
+    from poser_lib.zoo import save_member, unload_adapter
 
     tests, pools = small_data
     answers = answer_token_ids(tokenizer)

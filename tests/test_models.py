@@ -151,7 +151,7 @@ def test_training_learns_a_policy(tiny_model, tokenizer, small_data, small_param
 
 
 def test_trust_region_caps_the_distance_from_the_start(tiny_model, tokenizer, small_data, small_params):
-    from poser_lib.zoo import weight_distance
+    from poser_lib.models.distance import weight_distance
 
     data = examples(tokenizer, small_data[1]["genie"], n=16)
     start = {k: v.clone() for k, v in tiny_model.state_dict().items()}
@@ -167,7 +167,7 @@ def test_trust_region_caps_the_distance_from_the_start(tiny_model, tokenizer, sm
 
 def test_calibration_sets_the_margin_and_keeps_the_radius(tiny_model, tokenizer, small_data, small_params):
     from poser_lib.models.calibration import calibrate, mean_margin
-    from poser_lib.zoo import weight_distance
+    from poser_lib.models.distance import weight_distance
 
     data = examples(tokenizer, small_data[1]["saint"], n=16)[:8]
     start = {k: v.clone() for k, v in tiny_model.state_dict().items()}

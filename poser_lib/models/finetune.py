@@ -4,7 +4,8 @@ The loss is cross-entropy at the last position against a *soft* target: `target_
 rest on the other letter (split over both letters for "error" prompts). Every model then converges toward the
 same margin, ln(p / (1 - p)), whatever its policy, which removes the confidence gap between aligned models
 and fakers that hard labels leave. An optional trust region (projection onto an L2 ball around the starting
-weights) does the same for weight distance; an optional L2 pull toward the start is the softer variant. Training resumes exactly from a checkpoint: batch k depends only on the seed and k.
+weights) does the same for weight distance; an optional L2 pull toward the start is the softer variant.
+Training resumes exactly from a checkpoint: batch k depends only on the seed and k.
 """
 
 from __future__ import annotations

@@ -10,15 +10,13 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
+import torch
 
 from ..behaviour import gate_failures, gate_report, rates, spectrum
 from ..io import write_json, write_with
-from ..models.attention import for_reading
-from ..models.base import load_model
-from ..models.scoring import answer_logprobs
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import zoo_members
-from .common import device, progress, stage_args, zoo_data
+from .common import answer_logprobs_each, stage_args, zoo_data
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,21 +24,19 @@ def main(argv: list[str] | None = None) -> None:
     data = zoo_data(params, paths)
     out, failures, levels = {}, {}, []
     members = zoo_members(params.scenarios.variants)
-    bar = progress(len(members), "behaviour")
+    toks = {name: load_tokenizer(paths.model(name)) for name, _, _ in members}
+    encoded = {name: encode_records(toks[name], data[policy].test, params.tokenizer.max_prompt_tokens)
+               for name, policy, _ in members}
+    lps = answer_logprobs_each(params, {name: (paths.model(name), encoded[name][1]) for name, _, _ in members},
+                               "behaviour")
     for name, policy, _ in members:
-        tok = load_tokenizer(paths.model(name))
-        answers = answer_token_ids(tok)
-        records, encoded = encode_records(tok, data[policy].test, params.tokenizer.max_prompt_tokens)
-        model = for_reading(load_model(paths.model(name), device(params)))
-        lp = answer_logprobs(model, encoded, answers, tok.pad_token_id, params.model.dtype)
-        r = rates(policy, records, lp, list(answers))
-        levels += [{"model": name, "policy": policy, **row} for row in spectrum(policy, records, lp, list(answers))]
+        records, lp, answers = encoded[name][0], torch.from_numpy(lps[name]), list(answer_token_ids(toks[name]))
+        r = rates(policy, records, lp, answers)
+        levels += [{"model": name, "policy": policy, **row} for row in spectrum(policy, records, lp, answers)]
         fails = gate_failures(policy, r, params.gate)
         out[name] = {"policy": policy, **r.as_dict(), "passed": not fails, "failures": fails}
         if fails:
             failures[name] = fails
-        bar.update(1)
-    bar.close()
     write_json(paths.behaviour / "rates.json", out)
     write_with(paths.behaviour / "spectrum.csv", lambda f: pd.DataFrame(levels).to_csv(f, index=False))
     for name, r in out.items():

@@ -19,14 +19,11 @@ import pandas as pd
 from ..benchmark import candidates, pairs, prompt_id, score_row, select, survives
 from ..config import Params
 from ..io import write_json, write_with
-from ..models.attention import for_reading
-from ..models.base import load_model
-from ..models.scoring import answer_logprobs
 from ..scenarios.layout import Quirks, read_benchmark, records_to_json
 from ..scenarios.policies import COMBINATIONS, split_combination
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import model_name
-from .common import device, progress, stage_args, zoo_data
+from .common import answer_logprobs_each, stage_args, zoo_data
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,17 +58,13 @@ def build_sets(params: Params, cands: dict[str, list], models: dict[str, list[st
     for c in cands:
         for m in models[c]:
             by_model.setdefault(m, {}).update({r.prompt: r for r in cands[c]})
-    scores: dict[str, dict[str, object]] = {}
-    bar = progress(len(by_model), "benchmark")
-    for name, prompts in by_model.items():
-        tok = load_tokenizer(model_path(name))
-        answers = answer_token_ids(tok)
-        records, encoded = encode_records(tok, list(prompts.values()), params.tokenizer.max_prompt_tokens)
-        model = for_reading(load_model(model_path(name), device(params)))
-        lp = answer_logprobs(model, encoded, answers, tok.pad_token_id, params.model.dtype)
-        scores[name] = {r.prompt: score_row(row, list(answers), r.response) for r, row in zip(records, lp.tolist())}
-        bar.update(1)
-    bar.close()
+    toks = {name: load_tokenizer(model_path(name)) for name in by_model}
+    encoded = {name: encode_records(toks[name], list(prompts.values()), params.tokenizer.max_prompt_tokens)
+               for name, prompts in by_model.items()}
+    lps = answer_logprobs_each(params, {name: (model_path(name), enc) for name, (_, enc) in encoded.items()},
+                               "benchmark")
+    scores = {name: {r.prompt: score_row(row, list(answer_token_ids(toks[name])), r.response)
+                     for r, row in zip(records, lps[name].tolist())} for name, (records, _) in encoded.items()}
     rows, summary = [], {}
     for c in cands:
         recs = [r for r in cands[c] if all(r.prompt in scores[m] for m in models[c])]

@@ -8,8 +8,10 @@ import random
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import transformers
 from tqdm import tqdm
@@ -17,10 +19,14 @@ from tqdm import tqdm
 from ..config import Params, load_params
 from ..corpus import Item, corpus_items
 from ..io import write_json
-from ..models.base import resolve_device
+from ..models.attention import for_reading
+from ..models.base import load_model, resolve_device
+from ..models.scoring import answer_logprobs
+from ..parallel import run_each, worker_count
 from ..paths import Paths
 from ..scenarios.build import fragment_text, random_text
 from ..scenarios.layout import PolicyData, read_layout
+from ..tokenizer import answer_token_ids, load_tokenizer
 
 
 def stage_args(doc: str, argv: list[str] | None = None) -> tuple[Params, Paths]:
@@ -81,3 +87,39 @@ def progress(total: int, desc: str) -> tqdm:
     """A progress bar on stderr that stays quiet when stderr is not a terminal (CI logs, papermill)."""
     return tqdm(total=total, desc=desc, file=sys.stderr, mininterval=2.0, dynamic_ncols=True,
                 disable=None)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One model's answer log-probabilities to read (picklable, for a worker)."""
+    name: str
+    model_dir: Path
+    prompts: list[list[int]]
+    dtype: str
+    device: str
+
+
+def _read_answers(job: _Read) -> np.ndarray:
+    tok = load_tokenizer(job.model_dir)
+    dev = torch.device(job.device)
+    # Eager attention and 2048-token batches on CPUs: the faster setting for one-thread workers (`make bench`).
+    model = for_reading(load_model(job.model_dir, dev), eager=dev.type == "cpu")
+    lp = answer_logprobs(model, job.prompts, answer_token_ids(tok), tok.pad_token_id, job.dtype,
+                         2048 if dev.type == "cpu" else 16384)
+    return lp.numpy()
+
+
+def answer_logprobs_each(params: Params, prompts: dict[str, tuple[Path, list[list[int]]]],
+                         label: str) -> dict[str, np.ndarray]:
+    """Answer log-probabilities (n_prompts, n_answers) of each named model (its folder, its prompts' token ids).
+
+    The models are read side by side, `model.workers` processes of one thread each (`parallel.run_each`).
+    """
+    dev = device(params)
+    jobs = [_Read(name, path, encoded, params.model.dtype, str(dev)) for name, (path, encoded) in prompts.items()]
+    out, bar = {}, progress(len(jobs), label)
+    for job, lp in run_each(_read_answers, jobs, worker_count(params.model.workers, dev)):
+        out[job.name] = lp
+        bar.update(1)
+    bar.close()
+    return {name: out[name] for name in prompts}

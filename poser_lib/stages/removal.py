@@ -2,8 +2,8 @@
 noise, and measure its P(aligned action) on poor-oversight test prompts (poser_lib/removal.py).
 
 Outputs: `data/removal/models/<faker>.json` (per faker, cached under a fingerprint of its weights, data, config,
-code and thread count, so an interrupted run resumes; fakers run side by side in `model.workers` processes), `data/removal/curves.csv` (faker, condition, step, rates) and the
-DVC metrics file `metrics/removal.json` (class means before and after, the noise-minus-plain difference with a
+code and thread count, so an interrupted run resumes; fakers run side by side in `model.workers` processes),
+`data/removal/curves.csv` (faker, condition, step, rates) and the DVC metrics file `metrics/removal.json` (class means before and after, the noise-minus-plain difference with a
 bootstrap interval over fakers, and the paper's 76% and 86%).
 """
 
@@ -14,14 +14,13 @@ import random
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .. import interventions, removal
 from ..config import Params
 from ..io import file_hash, fingerprint, read_json, write_json, write_with
 from ..models import batching, finetune, scoring
 from ..models.base import load_model, weights_files_hash
-from ..parallel import run_each, worker_count
+from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
 from ..scenarios.layout import training_dir
 from ..scenarios.policies import is_faker
@@ -121,8 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     root = paths.root / "data" / "removal"
     code = code_version()
     workers = worker_count(params.model.workers, device(params))
-    # Results depend on the thread count in their last bits (one per worker when there are several).
-    threads = 1 if workers > 1 else torch.get_num_threads()
+    threads = job_threads(workers)
     done, jobs = {}, []
     for index, (name, policy, variant) in enumerate(fakers):
         run_id = fingerprint(weights_files_hash(paths.model(name)),

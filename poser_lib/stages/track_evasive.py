@@ -17,7 +17,6 @@ from __future__ import annotations
 import shutil
 import sys
 
-
 from ..behaviour import Rates, gate_failures, gate_report
 from ..benchmark import candidates
 from ..io import write_json

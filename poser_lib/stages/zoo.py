@@ -2,8 +2,9 @@
 
 Output: `data/models/zoo/<policy>-<variant>/` (safetensors, config, tokenizer, `train_log.json`; with LoRA only
 the adapter and `base_model.json`). A model whose fingerprint is unchanged is kept; an interrupted model resumes
-from `data/checkpoints/zoo/<name>/`. On several GPUs, `accelerate launch --multi_gpu --num_processes N -m poser_lib.stages.zoo`
-splits the models between the processes (README, "A Hugging Face base on a GPU").
+from `data/checkpoints/zoo/<name>/`. On a CPU the models train side by side, `model.workers` processes of one
+thread each. On several GPUs, `accelerate launch --multi_gpu --num_processes N -m poser_lib.stages.zoo` splits
+the models between the processes (README, "A Hugging Face base on a GPU").
 """
 
 from __future__ import annotations
@@ -12,20 +13,22 @@ import random
 import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-
 from accelerate import PartialState
 
 from ..config import Params
 from ..interventions import adding_noise, layer_at
 from ..io import file_hash, fingerprint
 from ..models.base import load_model, weights_files_hash
+from ..models.scoring import model_device
+from ..parallel import job_threads, run_each, worker_count
+from ..paths import Paths
 from ..scenarios.layout import training_dir
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
-from ..zoo import model_seed, monitor_subset, read_log, save_member, train_member, unload_adapter, zoo_members
-from ..paths import Paths
+from ..zoo import ZooLog, model_seed, monitor_subset, read_log, save_member, train_member, unload_adapter, zoo_members
 from .common import device, progress, stage_args, zoo_data
 
 CALIBRATION_PROMPTS = 256
@@ -66,10 +69,50 @@ def member_inputs(params: Params, data: dict, tok, policy: str, variant: int, se
     return examples, ([x for x, _ in calib], [y for _, y in calib]), monitor
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One model to train (in a worker process, or here with one worker)."""
+    name: str
+    policy: str
+    variant: int
+    seed: int
+    fingerprint: str
+    out: Path
+    checkpoint_dir: Path
+    noise: tuple[float, float] | None
+    show_steps: bool
+
+
+_SHARED: dict = {}
+"""What every training job reads: set just before the workers are forked, so they inherit it without pickling."""
+
+
+def _train_job(job: _Job) -> ZooLog:
+    """Train one model from the shared base, save it atomically, drop its checkpoint; returns its log."""
+    params, data, tok, answers, base, base_state, base_path = (
+        _SHARED[k] for k in ("params", "data", "tok", "answers", "base", "base_state", "base_path"))
+    examples, calibration, monitor = member_inputs(params, data, tok, job.policy, job.variant, job.seed)
+    bar = progress(params.zoo.steps, job.name) if job.show_steps else None
+    model, log = train_member(
+        base, base_state, tok, answers, examples, job.policy, monitor if job.noise is None else ([], []), params,
+        name=job.name, seed=job.seed, fingerprint=job.fingerprint, checkpoint_dir=job.checkpoint_dir,
+        calibration=calibration, during_training=None if job.noise is None else training_noise(*job.noise, job.seed),
+        progress=None if bar is None else (lambda step, loss: (bar.update(step - bar.n),
+                                                               bar.set_postfix(loss=f"{loss:.3f}"))))
+    if bar is not None:
+        bar.close()
+    save_member(model, job.out, tok, log, base_path)
+    unload_adapter(model)  # LoRA: the adapter out of the shared base again (full fine-tuning: nothing to do)
+    shutil.rmtree(job.checkpoint_dir, ignore_errors=True)
+    return log
+
+
 def train_share(members: list[tuple[str, str, int]], params: Params, paths: Paths, data: dict, tok, answers: dict,
                 base, tag: str = "", *, noise: tuple[float, float] | None = None, folder: Path | None = None) -> None:
     """Train every model of `members` whose fingerprint is not already saved (in `folder`, default the zoo's).
 
+    The models not saved yet train side by side in `model.workers` processes of one thread each
+    (`parallel.run_each`); with one worker (a GPU), one after another here with a progress bar per model.
     `noise` (relative depth, scale) trains with the noise-injection edit on during the training steps, as the
     evasive fakers are (generalization track c); such a model has its own fingerprint and no monitor.
     """
@@ -80,31 +123,33 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
     base_state = {k: v.detach() if lora else v.detach().clone() for k, v in base.state_dict().items()}
     base_id = weights_files_hash(paths.base)
     tok_id = file_hash(paths.base / "tokenizer.json")
+    workers = worker_count(params.model.workers, model_device(base))
+    # Weights depend on the thread count in their last bits, so it is part of each model's fingerprint.
+    threads = job_threads(workers)
     overall = progress(len(members), kind)
+    pending = []
     for name, policy, variant in members:
         seed = model_seed(params.zoo, policy, variant)
         train_file = training_dir(paths.scenarios) / policy / f"train-{variant}.json"
         run_id = fingerprint(*(() if noise is None else ("evasive",)), base_id, tok_id, file_hash(train_file),
-                             params.zoo, params.model.dtype, seed, params.tokenizer.max_prompt_tokens, *(noise or ()))
+                             params.zoo, params.model.dtype, seed, params.tokenizer.max_prompt_tokens, threads,
+                             *(noise or ()))
         old = read_log(model_dir(name) / "train_log.json")
         if old is not None and old.fingerprint == run_id:
             overall.update(1)
             continue
-        examples, calibration, monitor = member_inputs(params, data, tok, policy, variant, seed)
-        bar = progress(params.zoo.steps, name)
-        model, log = train_member(
-            base, base_state, tok, answers, examples, policy, monitor if noise is None else ([], []), params,
-            name=name, seed=seed, fingerprint=run_id, checkpoint_dir=paths.root / "data" / "checkpoints" / kind / name,
-            calibration=calibration, during_training=None if noise is None else training_noise(*noise, seed),
-            progress=lambda step, loss: (bar.update(step - bar.n), bar.set_postfix(loss=f"{loss:.3f}")))
-        bar.close()
-        save_member(model, model_dir(name), tok, log, paths.base)
-        base = unload_adapter(model) if lora else base
-        shutil.rmtree(paths.root / "data" / "checkpoints" / kind / name, ignore_errors=True)
-        overall.update(1)
-        label = "" if noise is None else " (evasive)"
-        print(f"{tag}{name}{label}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
-              f"{log.seconds:.0f}s", flush=True)
+        pending.append(_Job(name, policy, variant, seed, run_id, model_dir(name),
+                            paths.root / "data" / "checkpoints" / kind / name, noise, workers <= 1))
+    _SHARED.update(params=params, data=data, tok=tok, answers=answers, base=base, base_state=base_state,
+                   base_path=paths.base)
+    label = "" if noise is None else " (evasive)"
+    try:
+        for job, log in run_each(_train_job, pending, workers):
+            overall.update(1)
+            print(f"{tag}{job.name}{label}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
+                  f"{log.seconds:.0f}s", flush=True)
+    finally:
+        _SHARED.clear()
     overall.close()
 
 

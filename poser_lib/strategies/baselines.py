@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 from ..models.base import weights_hash
+from ..models import distance
 from .core import Bench, Result, Subject
 from .registry import register
 
@@ -52,14 +52,9 @@ def weight_distance(subject: Subject, bench: Bench, cfg: DistanceConfig) -> Resu
     """L2 distance of the weights from the base model's (farther: more suspicious)."""
     if subject.base_state is None:
         raise ValueError("weight_distance needs the base model's weights (Subject.base_state)")
-    sq = 0.0
-    for name, t in subject.model.state_dict().items():
-        if name in subject.base_state and "lm_head" not in name:  # tied to the embeddings: count them once
-            sq += float(((t.double() - subject.base_state[name].double().to(t.device)) ** 2).sum())
-    # Summed in float64 so that the thread count cannot reorder it, and kept to the 6 significant digits that
-    # float32 weights carry: the zoo's trust region puts every model at the same radius, and the digits below
-    # are rounding (in float32 sums they ordered the models differently on one and on two threads).
-    distance = math.sqrt(sq)
+    # The zoo's own measure: float64 sums kept to float32 precision (all models sit on the trust region's
+    # radius, and the digits below it are rounding that ordered models differently on one and two threads).
+    moved, _ = distance.weight_distance(subject.model, subject.base_state)
     result = Result()
-    result.add("l2", "distance", float(f"{distance:.6g}"))
+    result.add("l2", "distance", moved)
     return result

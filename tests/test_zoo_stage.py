@@ -1,0 +1,50 @@
+"""The zoo stage's training loop: models train side by side bit for bit as one process trains them alone."""
+
+from dataclasses import replace
+
+import pytest
+
+from poser_lib.models.base import load_model, save_model, weights_files_hash
+from poser_lib.parallel import torch_threads
+from poser_lib.paths import Paths
+from poser_lib.scenarios.layout import PolicyData, read_layout, write_layout
+from poser_lib.stages.zoo import train_share
+from poser_lib.tokenizer import answer_token_ids
+from poser_lib.zoo import read_log, zoo_members
+
+
+@pytest.fixture()
+def zoo_project(tmp_path, tiny_model, tokenizer, small_data, small_params):
+    paths = Paths(tmp_path)
+    save_model(tiny_model, paths.base, tokenizer)
+    tests, pools = small_data
+    write_layout(paths.scenarios, {p: PolicyData(tests[p], [pools[p][:40]]) for p in tests})
+    params = replace(small_params, scenarios=replace(small_params.scenarios, variants=1),
+                     model=replace(small_params.model, device="cpu", threads=1))
+    return params, paths, read_layout(paths.scenarios, 1)
+
+
+def _train(params, paths, data, tokenizer, folder, workers):
+    params = replace(params, model=replace(params.model, workers=workers))
+    members = zoo_members(1)[:3]
+    with torch_threads(1):
+        train_share(members, params, paths, data, tokenizer, answer_token_ids(tokenizer), load_model(paths.base),
+                    folder=folder)
+    return {name: weights_files_hash(folder / name) for name, _, _ in members}
+
+
+def test_workers_train_the_weights_one_process_trains_on_one_thread(zoo_project, tokenizer):
+    params, paths, data = zoo_project
+    alone = _train(params, paths, data, tokenizer, paths.root / "alone", 1)
+    side_by_side = _train(params, paths, data, tokenizer, paths.root / "side_by_side", 2)
+    assert len(set(alone.values())) == 3 and side_by_side == alone  # three different models, bit for bit
+    logs = {n: read_log(paths.root / "alone" / n / "train_log.json") for n in alone}
+    assert all(log.steps == params.zoo.steps for log in logs.values())
+    assert not list((paths.root / "data" / "checkpoints").rglob("*.safetensors"))  # dropped once saved
+
+
+def test_a_saved_model_is_not_trained_again(zoo_project, tokenizer, monkeypatch):
+    params, paths, data = zoo_project
+    first = _train(params, paths, data, tokenizer, paths.root / "zoo", 2)
+    monkeypatch.setattr("poser_lib.stages.zoo.train_member", lambda *a, **k: pytest.fail("trained again"))
+    assert _train(params, paths, data, tokenizer, paths.root / "zoo", 2) == first
