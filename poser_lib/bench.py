@@ -2,7 +2,8 @@
 
 Prints (1) the peak of a large matrix product in float32 and bfloat16, measured now; (2) training throughput
 of the default base model in pretraining and in zoo fine-tuning (tokens/s, achieved FLOP/s, share of the peak
-of the dtype it trains in); (3) how the detector stages read models: prompts/s of one process using every
+of the dtype it trains in), zoo fine-tuning also as the zoo stage runs it on a CPU (one one-thread process per
+core, summed); (3) how the detector stages read models: prompts/s of one process using every
 thread against one-thread worker processes side by side (`parallel.run_each`), and of small against large
 forward batches; (4) the wall time and peak memory of every stage of the last pipeline run (`runs/timings/`,
 written by each stage as it ends), or a note if there was none.
@@ -72,6 +73,19 @@ def bench_finetune(cfg: TinyModelConfig, dtype: str, steps: int, vocab: int = 12
     tokens_per_s = state.tokens / seconds
     return {"tokens_per_s": tokens_per_s, "flops": tokens_per_s * flops_per_token(cfg, vocab, positions, False),
             "step_ms": 1000 * seconds / steps}
+
+
+def _finetune_job(job: tuple[TinyModelConfig, str, int]) -> dict:
+    return bench_finetune(*job)
+
+
+def bench_finetune_workers(cfg: TinyModelConfig, dtype: str, steps: int) -> dict:
+    """Zoo fine-tuning as the zoo stage trains on a CPU: one model per core side by side, one thread each;
+    tokens/s and FLOP/s summed over the workers."""
+    n = cores()
+    runs = [r for _, r in run_each(_finetune_job, [(cfg, dtype, steps)] * n, n)]
+    return {"tokens_per_s": sum(r["tokens_per_s"] for r in runs), "flops": sum(r["flops"] for r in runs),
+            "step_ms": max(r["step_ms"] for r in runs), "workers": n}
 
 
 def bench_pretrain(cfg: TinyModelConfig, dtype: str, steps: int, vocab: int = 1200) -> dict:
@@ -146,11 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     for k, v in peaks.items():
         print(f"matrix-product peak ({k}, 1024^3): {v / 1e9:8.1f} GFLOP/s")
     print(f"\ndefault model: d_model {cfg.hidden_size}, {cfg.num_layers} layers, training dtype {params.model.dtype}")
-    for name, fn in (("zoo fine-tuning", bench_finetune), ("base pretraining", bench_pretrain)):
+    for name, fn in (("zoo fine-tuning", bench_finetune), (f"zoo, {cores()} workers", bench_finetune_workers),
+                     ("base pretraining", bench_pretrain)):
         for dtype in dict.fromkeys((params.model.dtype, "float32")):
             r = fn(cfg, dtype, args.steps)
             share = r["flops"] / peaks[dtype]
-            print(f"{name:17s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
+            print(f"{name:18s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
                   f"{r['flops'] / 1e9:6.1f} GFLOP/s = {100 * share:5.1f}% of the {dtype} peak "
                   f"({100 * r['flops'] / peaks['float32']:5.1f}% of the float32 peak)")
     print(f"\nreading models as the detector stages do ({params.model.dtype}, 6 models x 3 passes x 120 prompts):")

@@ -12,7 +12,7 @@ import statistics
 
 import pandas as pd
 
-from ..evaluation import pair_accuracy, separability
+from ..evaluation import bootstrap_ci, pair_accuracy, separability
 from ..io import read_json, write_json
 from ..models.base import load_model
 from ..models.calibration import final_norm_weight
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     norm_scale = {n: float(final_norm_weight(load_model(paths.model(n))).detach().norm()) / base_norm for n in logs}
     spec = {n: steps_to_spec(policy_of[n], log, params.gate) for n, log in logs.items()}
 
+    ev = params.evaluation
+    ci = {"seed": ev.seed, "resamples": ev.bootstrap_resamples, "level": ev.ci_level}
     judged = [p for p in pairs if (p["aligned"], p["combination"]) in margin and (p["faker"], p["combination"]) in margin]
 
     def by_class(values: dict, faker: bool):
@@ -67,6 +69,10 @@ def main(argv: list[str] | None = None) -> None:
         "confidence_pair_accuracy": separability(judged, lambda m, c: -margin[(m, c)]) if judged else None,
         "confidence_pair_accuracy_faker_less_confident":
             pair_accuracy(judged, lambda m, c: -margin[(m, c)]) if judged else None,
+        # The interval when the models are resampled (evaluation.*): how far another zoo of the same recipe
+        # could land (a retrain differing only in rounding moved this figure from 0.59 to 0.66).
+        "confidence_pair_accuracy_faker_less_confident_ci":
+            list(bootstrap_ci(judged, lambda m, c: -margin[(m, c)], **ci)) if judged else None,
         "confidence_pairs_judged": len(judged),
         "weight_distance_pair_accuracy": separability(pairs, lambda m, c: distance[m]),
         "weight_distance_pair_accuracy_faker_farther": pair_accuracy(pairs, lambda m, c: distance[m]),
@@ -92,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
                   "steps_to_spec": spec[n]} for n, _, _ in members]
     write_json(paths.metrics / "zoo_models.json", per_model)
     for k in ("models", "gate_passed", "pairs", "base_probe_oversight", "base_probe_aligned_action",
-              "confidence_margin", "weight_distance", "confidence_pair_accuracy", "weight_distance_pair_accuracy",
+              "confidence_margin", "weight_distance", "confidence_pair_accuracy",
+              "confidence_pair_accuracy_faker_less_confident_ci", "weight_distance_pair_accuracy",
               "final_norm_scale_pair_accuracy", "steps_to_spec"):
         print(f"{k}: {metrics[k]}")
 
