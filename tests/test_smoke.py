@@ -28,6 +28,11 @@ def test_smoke_pipeline(smoke):
     assert metrics["models"] == 12 and metrics["pairs"] == 36
     assert set(metrics["benchmark_prompts"]) == {f"{a}_and_{m}" for a in ("truth", "genie", "saint")
                                                  for m in ("fitness", "money", "reward")}
+    for key in ("confidence_pair_accuracy", "weight_distance_pair_accuracy", "final_norm_scale_pair_accuracy",
+                "final_loss_pair_accuracy"):
+        assert 0.5 <= metrics[key] <= 1, key  # each confound in its better direction: never below chance
+    lo, hi = metrics["confidence_pair_accuracy_faker_less_confident_ci"]
+    assert 0 <= lo <= hi <= 1
     strategies = json.loads((smoke / "metrics" / "strategies.json").read_text())
     assert {"noise_injection/gaussian", "learning_speed/lora", "confidence/margin", "random/coin"} <= set(strategies)
     for entry in strategies.values():

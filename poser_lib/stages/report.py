@@ -1,8 +1,8 @@
 """Stage `report`: the zoo's DVC metrics, `metrics/zoo.json`: counts, probes, behaviour, and the confounds.
 
 Confounds are what a detector could read instead of the faking: a model's mean confidence margin on its
-benchmark prompts, the distance of its weights from the base, and the scale of its final norm (where the
-calibration's temperature lives). Each is reported as class means and as the
+benchmark prompts, the distance of its weights from the base, the scale of its final norm (where the
+calibration's temperature lives) and its final training loss. Each is reported as class means and as the
 pair accuracy it reaches alone (in the better of its two directions: how much it gives away).
 """
 
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
                   "faker": by_class({n: l.steps for n, l in logs.items()}, True)},
         "final_loss": {"aligned": by_class({n: l.final_loss for n, l in logs.items()}, False),
                        "faker": by_class({n: l.final_loss for n, l in logs.items()}, True)},
+        "final_loss_pair_accuracy": separability(pairs, lambda m, c: logs[m].final_loss),
         "steps_to_spec": {
             "aligned_mean": by_class(spec, False), "faker_mean": by_class(spec, True),
             "aligned_max": max((v for n, v in spec.items() if v is not None and not is_faker(policy_of[n])),
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     for k in ("models", "gate_passed", "pairs", "base_probe_oversight", "base_probe_aligned_action",
               "confidence_margin", "weight_distance", "confidence_pair_accuracy",
               "confidence_pair_accuracy_faker_less_confident_ci", "weight_distance_pair_accuracy",
-              "final_norm_scale_pair_accuracy", "steps_to_spec"):
+              "final_norm_scale_pair_accuracy", "final_loss_pair_accuracy", "steps_to_spec"):
         print(f"{k}: {metrics[k]}")
 
 
