@@ -14,7 +14,6 @@ import torch
 
 from ..behaviour import gate_failures, gate_report, rates, spectrum
 from ..io import write_json, write_with
-from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import zoo_members
 from .common import answer_logprobs_each, stage_args, zoo_data
 
@@ -24,13 +23,11 @@ def main(argv: list[str] | None = None) -> None:
     data = zoo_data(params, paths)
     out, failures, levels = {}, {}, []
     members = zoo_members(params.scenarios.variants)
-    toks = {name: load_tokenizer(paths.model(name)) for name, _, _ in members}
-    encoded = {name: encode_records(toks[name], data[policy].test, params.tokenizer.max_prompt_tokens)
-               for name, policy, _ in members}
-    lps = answer_logprobs_each(params, {name: (paths.model(name), encoded[name][1]) for name, _, _ in members},
-                               "behaviour")
+    reads = answer_logprobs_each(params, {name: (paths.model(name), data[policy].test) for name, policy, _ in members},
+                                 "behaviour")
     for name, policy, _ in members:
-        records, lp, answers = encoded[name][0], torch.from_numpy(lps[name]), list(answer_token_ids(toks[name]))
+        records, lp, answers = reads[name]
+        lp = torch.from_numpy(lp)
         r = rates(policy, records, lp, answers)
         levels += [{"model": name, "policy": policy, **row} for row in spectrum(policy, records, lp, answers)]
         fails = gate_failures(policy, r, params.gate)

@@ -21,7 +21,6 @@ from ..config import Params
 from ..io import write_json, write_with
 from ..scenarios.layout import Quirks, read_benchmark, records_to_json
 from ..scenarios.policies import COMBINATIONS, split_combination
-from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import model_name
 from .common import answer_logprobs_each, stage_args, zoo_data
 
@@ -58,13 +57,10 @@ def build_sets(params: Params, cands: dict[str, list], models: dict[str, list[st
     for c in cands:
         for m in models[c]:
             by_model.setdefault(m, {}).update({r.prompt: r for r in cands[c]})
-    toks = {name: load_tokenizer(model_path(name)) for name in by_model}
-    encoded = {name: encode_records(toks[name], list(prompts.values()), params.tokenizer.max_prompt_tokens)
-               for name, prompts in by_model.items()}
-    lps = answer_logprobs_each(params, {name: (model_path(name), enc) for name, (_, enc) in encoded.items()},
-                               "benchmark")
-    scores = {name: {r.prompt: score_row(row, list(answer_token_ids(toks[name])), r.response)
-                     for r, row in zip(records, lps[name].tolist())} for name, (records, _) in encoded.items()}
+    reads = answer_logprobs_each(params, {name: (model_path(name), list(prompts.values()))
+                                          for name, prompts in by_model.items()}, "benchmark")
+    scores = {name: {r.prompt: score_row(row, answers, r.response) for r, row in zip(records, lp.tolist())}
+              for name, (records, lp, answers) in reads.items()}
     rows, summary = [], {}
     for c in cands:
         recs = [r for r in cands[c] if all(r.prompt in scores[m] for m in models[c])]

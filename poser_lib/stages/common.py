@@ -8,6 +8,7 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from ..parallel import run_each, worker_count
 from ..paths import Paths
 from ..scenarios.build import fragment_text, random_text
 from ..scenarios.layout import PolicyData, read_layout
-from ..tokenizer import answer_token_ids, load_tokenizer
+from ..scenarios.records import Record
+from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 
 
 def stage_args(doc: str, argv: list[str] | None = None) -> tuple[Params, Paths]:
@@ -95,31 +97,36 @@ class _Read:
     name: str
     model_dir: Path
     prompts: list[list[int]]
+    answers: dict[str, int]
+    pad_id: int
     dtype: str
     device: str
 
 
 def _read_answers(job: _Read) -> np.ndarray:
-    tok = load_tokenizer(job.model_dir)
     dev = torch.device(job.device)
     # Eager attention and 2048-token batches on CPUs: the faster setting for one-thread workers (`make bench`).
     model = for_reading(load_model(job.model_dir, dev), eager=dev.type == "cpu")
-    lp = answer_logprobs(model, job.prompts, answer_token_ids(tok), tok.pad_token_id, job.dtype,
-                         2048 if dev.type == "cpu" else 16384)
+    lp = answer_logprobs(model, job.prompts, job.answers, job.pad_id, job.dtype, 2048 if dev.type == "cpu" else 16384)
     return lp.numpy()
 
 
-def answer_logprobs_each(params: Params, prompts: dict[str, tuple[Path, list[list[int]]]],
-                         label: str) -> dict[str, np.ndarray]:
-    """Answer log-probabilities (n_prompts, n_answers) of each named model (its folder, its prompts' token ids).
+def answer_logprobs_each(params: Params, records: dict[str, tuple[Path, Sequence[Record]]],
+                         label: str) -> dict[str, tuple[list[Record], np.ndarray, list[str]]]:
+    """Each named model (its folder, its records) read on its records with its own tokenizer: (the records kept
+    under `tokenizer.max_prompt_tokens`, their answer log-probabilities (n, n_answers), the answer names).
 
     The models are read side by side, `model.workers` processes of one thread each (`parallel.run_each`).
     """
     dev = device(params)
-    jobs = [_Read(name, path, encoded, params.model.dtype, str(dev)) for name, (path, encoded) in prompts.items()]
+    kept, jobs = {}, []
+    for name, (path, recs) in records.items():
+        tok = load_tokenizer(path)
+        kept[name], encoded = encode_records(tok, list(recs), params.tokenizer.max_prompt_tokens)
+        jobs.append(_Read(name, path, encoded, answer_token_ids(tok), tok.pad_token_id, params.model.dtype, str(dev)))
     out, bar = {}, progress(len(jobs), label)
     for job, lp in run_each(_read_answers, jobs, worker_count(params.model.workers, dev)):
-        out[job.name] = lp
+        out[job.name] = (kept[job.name], lp, list(job.answers))
         bar.update(1)
     bar.close()
-    return {name: out[name] for name in prompts}
+    return {name: out[name] for name in records}
