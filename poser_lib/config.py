@@ -331,7 +331,7 @@ class Params:
     removal: RemovalConfig = field(default_factory=RemovalConfig)
 
     def validate(self) -> None:
-        from .strategies import parse_configs  # the registry imports the strategy modules
+        from .strategies.configs import parse_configs  # no strategy module, so no torch, is imported here
 
         object.__setattr__(self, "strategies", parse_configs(self.strategies))
         bad = [v for v in self.benchmark.development_variants if not 0 <= v < self.scenarios.variants]

@@ -27,25 +27,13 @@ from .models.base import load_model, resolve_device, weights_files_hash
 from .models.calibration import undo_temperature
 from .parallel import job_threads, run_each, worker_count
 from .paths import Paths
+from .roster import zoo_members
 from .scenarios.layout import read_records
 from .scenarios.policies import COMBINATIONS, split_combination
 from .strategies import REGISTRY
 from .strategies.core import Bench, Subject
 from .tokenizer import answer_token_ids, load_tokenizer
-from .zoo import read_log, zoo_members
-
-
-def strategy_dir(paths: Paths, name: str):
-    return paths.root / "data" / "strategies" / name
-
-
-def read_scores(paths: Paths, name: str, folder: Path | None = None
-                ) -> dict[str, dict[tuple[str, str], dict[str, float]]]:
-    """A strategy's `scores.csv` (in `folder`, default its stage's) as variant -> (model, combination) ->
-    setting -> score, in the file's order."""
-    table = pd.read_csv((folder or strategy_dir(paths, name)) / "scores.csv")
-    return {variant: {k: dict(zip(gg.setting, gg.score)) for k, gg in g.groupby(["model", "combination"], sort=False)}
-            for variant, g in table.groupby("variant", sort=False)}
+from .zoo import read_log
 
 
 def code_version(name: str) -> str:
@@ -155,7 +143,7 @@ def run_strategy(name: str, params: Params, paths: Paths,
     benchmark = benchmark or paths.benchmark
     members = zoo_members(params.scenarios.variants) if members is None else members
     model_path = model_path or paths.model
-    out_dir = out_dir or strategy_dir(paths, name)
+    out_dir = out_dir or paths.strategy(name)
     bench_ids = {c: file_hash(benchmark / f"{c}.json") for c in COMBINATIONS}
     dev = resolve_device(params.model.device)
     workers = worker_count(params.model.workers, dev)

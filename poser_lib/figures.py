@@ -11,18 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 
 from .io import read_json, write_with
-from .models.base import load_model
 from .paths import Paths
 from .scenarios.layout import read_records
 from .scenarios.policies import is_faker
-from .strategies.attentiveness import saliency
-from .strategies.core import Subject
-from .strategies.prompts import critical_token_mask, has_critical
-from .tokenizer import answer_token_ids, load_tokenizer
 
 
 CAPTIONS = {
@@ -101,6 +95,15 @@ def saliency_example(paths: Paths, combination: str, models: Sequence[str], dtyp
                      index: int = 0) -> dict:
     """Token saliency of the models on the `index`-th benchmark prompt of `combination` that has a critical
     fact: tokens, the critical-fact mask, and per model the gradient norm per token (normalised to sum 1)."""
+    # Model code is imported here: the other figures only read tables, so their notebooks start without torch.
+    import torch
+
+    from .models.base import load_model
+    from .strategies.attentiveness import saliency
+    from .strategies.core import Subject
+    from .strategies.prompts import critical_token_mask, has_critical
+    from .tokenizer import answer_token_ids, load_tokenizer
+
     records = [r for r in read_records(paths.benchmark / f"{combination}.json") if has_critical(r)]
     if index >= len(records):
         raise ValueError(f"benchmark {combination}: {len(records)} prompts with a critical fact, asked for #{index}")

@@ -42,6 +42,18 @@ class Paths:
     def model(self, name: str) -> Path:
         return self.zoo / name
 
+    def strategy(self, name: str) -> Path:
+        """A strategy's `scores.csv`, `curves.json` and per-model cache (`models/`)."""
+        return self.root / "data" / "strategies" / name
+
+    def control(self, view: str = "untempered") -> Path:
+        """A control's strategy outputs, one folder per strategy (`data/controls/<view>/<strategy>/`)."""
+        return self.root / "data" / "controls" / view
+
+    def track(self, track: str) -> Path:
+        """A generalization track's folder (`poser_lib/tracks.py`)."""
+        return self.root / "data" / "tracks" / track
+
     @property
     def behaviour(self) -> Path:
         return self.root / "data" / "behaviour"

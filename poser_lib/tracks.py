@@ -13,29 +13,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from .behaviour import rates
 from .config import Params
-from .detect import run_strategy
 from .evaluation import auroc, bootstrap_ci, pair_accuracy
 from .io import write_json, write_with
-from .models.attention import for_reading
-from .models.base import load_model, resolve_device
-from .models.scoring import answer_logprobs
 from .paths import Paths
 from .scenarios.records import Record
-from .tokenizer import answer_token_ids, encode_records, load_tokenizer
 
 TRACKS = ("unseen_paraphrases", "evasive_fakers")
-
-
-def track_dir(paths: Paths, track: str) -> Path:
-    return paths.root / "data" / "tracks" / track
 
 
 def start(paths: Paths, track: str, enabled: bool, switch: str) -> Path | None:
     """The track's folder, ready to (re)run, or None when its switch is off: then the folder is cleared and its
     `status.json` says so."""
-    out = track_dir(paths, track)
+    out = paths.track(track)
     if not enabled:
         shutil.rmtree(out, ignore_errors=True)
         write_json(out / "status.json", {"enabled": False, "switch": switch})
@@ -48,6 +38,13 @@ def start(paths: Paths, track: str, enabled: bool, switch: str) -> Path | None:
 def behaviour_rows(params: Params, members: Sequence[tuple[str, str, int]], model_path: Callable[[str], Path],
                    tests: Mapping[str, Mapping[str, Sequence[Record]]]) -> list[dict]:
     """Behaviour rates (`behaviour.Rates`) of every model on each named test set of its policy."""
+    # Model code is imported here and in `run_strategies`: the generalization stage only scores tracks.
+    from .behaviour import rates
+    from .models.attention import for_reading
+    from .models.base import load_model, resolve_device
+    from .models.scoring import answer_logprobs
+    from .tokenizer import answer_token_ids, encode_records, load_tokenizer
+
     rows = []
     dev = resolve_device(params.model.device)
     for name, policy, _ in members:
@@ -77,6 +74,8 @@ def require_prompts(summary: Mapping[str, dict], minimum: int, key: str) -> None
 def run_strategies(params: Params, paths: Paths, out: Path, members: Sequence[tuple[str, str, int]],
                    model_path: Callable[[str], Path], progress: Callable[[str], None] | None = None) -> None:
     """Every configured strategy on the track's benchmark and models (cached per model, so it resumes)."""
+    from .detect import run_strategy
+
     for name in params.strategies:
         run_strategy(name, params, paths, progress, benchmark=out / "benchmark", members=members,
                      model_path=model_path, out_dir=out / "strategies" / name)

@@ -31,21 +31,6 @@ from .scenarios.policies import POLICIES
 from .scenarios.records import Record
 
 
-def model_name(policy: str, variant: int) -> str:
-    """The paper's model name, e.g. `truth_teller-0`."""
-    return f"{policy}-{variant}"
-
-
-def policy_of(name: str) -> str:
-    """The policy of a model's name (`truth_teller-0` -> `truth_teller`)."""
-    return name.rsplit("-", 1)[0]
-
-
-def zoo_members(variants: int) -> list[tuple[str, str, int]]:
-    """(name, policy, variant) of every zoo model, in training order."""
-    return [(model_name(p, i), p, i) for p in POLICIES for i in range(variants)]
-
-
 def model_seed(cfg: ZooConfig, policy: str, variant: int) -> int:
     """The seed of one model's data order (and LoRA initialisation)."""
     return cfg.seed + 1000 * POLICIES.index(policy) + variant

@@ -13,10 +13,11 @@ from poser_lib.io import write_json
 from poser_lib.models.base import save_model
 from poser_lib.parallel import torch_threads
 from poser_lib.paths import Paths
+from poser_lib.roster import zoo_members
 from poser_lib.scenarios.layout import records_to_json
 from poser_lib.scenarios.policies import COMBINATIONS, split_combination
 from poser_lib.strategies import REGISTRY, parse_configs
-from poser_lib.zoo import ZooLog, log_json, zoo_members
+from poser_lib.zoo import ZooLog, log_json
 
 
 @pytest.fixture()

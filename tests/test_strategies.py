@@ -8,7 +8,7 @@ from poser_lib.config_loader import ConfigError
 from poser_lib.interventions import hook_count
 from poser_lib.models.attention import for_reading
 from poser_lib.models.base import weights_hash
-from poser_lib.strategies import REGISTRY, parse_configs
+from poser_lib.strategies import CONFIGS, REGISTRY, parse_configs
 from poser_lib.strategies.core import Bench, Subject
 from poser_lib.strategies.prompts import contrast_pairs, critical_token_mask, has_critical, without_critical
 from poser_lib.tokenizer import answer_token_ids
@@ -113,3 +113,16 @@ def test_sdpa_reads_the_same_answers_as_eager_and_the_prefix_cache_agrees(subjec
                                                                 subject.pad_id), atol=1e-4)
     for_reading(subject.model, attention_weights=True)
     assert subject.model.config._attn_implementation == "eager"
+
+
+def test_every_registered_strategy_has_its_config_and_no_other():
+    assert set(REGISTRY) == set(CONFIGS)
+    assert all(REGISTRY[name].config is CONFIGS[name] for name in REGISTRY)
+
+
+def test_registering_a_config_missing_from_configs_is_refused():
+    from poser_lib.strategies.registry import register
+
+    with pytest.raises(ValueError, match="not_a_strategy.*CONFIGS"):
+        register("not_a_strategy", dict)(lambda subject, bench, cfg: None)
+    assert "not_a_strategy" not in REGISTRY

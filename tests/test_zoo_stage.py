@@ -7,10 +7,11 @@ import pytest
 from poser_lib.models.base import load_model, save_model, weights_files_hash
 from poser_lib.parallel import torch_threads
 from poser_lib.paths import Paths
+from poser_lib.roster import zoo_members
 from poser_lib.scenarios.layout import PolicyData, read_layout, write_layout
 from poser_lib.stages.zoo import train_share
 from poser_lib.tokenizer import answer_token_ids
-from poser_lib.zoo import read_log, zoo_members
+from poser_lib.zoo import read_log
 
 
 @pytest.fixture()

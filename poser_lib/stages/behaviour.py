@@ -14,7 +14,7 @@ import torch
 
 from ..behaviour import gate_failures, gate_report, rates, spectrum
 from ..io import write_json, write_with
-from ..zoo import zoo_members
+from ..roster import zoo_members
 from .common import answer_logprobs_each, stage_args, zoo_data
 
 

@@ -19,9 +19,9 @@ import pandas as pd
 from ..benchmark import candidates, pairs, prompt_id, score_row, select, survives
 from ..config import Params
 from ..io import write_json, write_with
+from ..roster import model_name
 from ..scenarios.layout import Quirks, read_benchmark, records_to_json
 from ..scenarios.policies import COMBINATIONS, split_combination
-from ..zoo import model_name
 from .common import answer_logprobs_each, stage_args, zoo_data
 
 

@@ -16,17 +16,12 @@ import shutil
 
 from ..detect import run_strategy
 from ..io import write_json
-from ..paths import Paths
 from .common import progress, stage_args
-
-
-def control_dir(paths: Paths, view: str = "untempered"):
-    return paths.root / "data" / "controls" / view
 
 
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
-    out = control_dir(paths)
+    out = paths.control()
     names = list(params.controls.untempered)
     for stale in out.glob("*") if out.exists() else []:
         if stale.is_dir() and stale.name not in names:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..detect import read_scores
 from ..ensemble import fit_ensemble, member_table, members_of
 from ..evaluation import evaluate_variant
 from ..io import read_json, write_json, write_text
+from ..roster import policy_of
 from ..scenarios.policies import is_faker
-from ..zoo import policy_of
+from ..scores import read_scores
 from .common import stage_args
-from .control_untempered import control_dir
 
 # The paper's pair accuracies (poser-paper.md section 4; belief steering ~100% but declared a failure).
 PAPER = {"belief_steering/contrast": 1.00, "noise_injection/uniform": 0.98, "learning_speed/lora": 0.90,
@@ -33,7 +32,7 @@ BASELINES = {"random", "confidence", "weight_distance"}
 
 
 def main(argv: list[str] | None = None) -> None:
-    params, paths = stage_args(__doc__, argv)
+    params, paths = stage_args(__doc__, argv, models=False)
     pairs = read_json(paths.benchmark / "pairs.json")
     conf = pd.read_csv(paths.benchmark / "confidences.csv")
     margins = conf[conf.in_benchmark].groupby(["model", "combination"]).margin.mean().to_dict()
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     write_json(paths.metrics / "strategies.json", metrics)
     controls = {}
     for name in params.controls.untempered:
-        for variant, scores in read_scores(paths, name, control_dir(paths) / name).items():
+        for variant, scores in read_scores(paths, name, paths.control() / name).items():
             key, res = f"{name}/{variant}", evaluate_variant(scores, pairs, faker, **settings)
             main_run = metrics[key]
             controls[key] = {"heldout_accuracy": res["heldout_accuracy"], "heldout_ci": res["heldout_ci"],

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..detect import read_scores
 from ..generalization import leave_one_policy_out
 from ..io import read_json, write_json
+from ..roster import policy_of
 from ..scenarios.policies import is_faker
-from ..tracks import TRACKS, score_track, track_dir
-from ..zoo import policy_of
+from ..scores import read_scores
+from ..tracks import TRACKS, score_track
 from .common import stage_args
 
 
@@ -30,7 +30,7 @@ def behaviour_summary(path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    params, paths = stage_args(__doc__, argv)
+    params, paths = stage_args(__doc__, argv, models=False)
     pairs = read_json(paths.benchmark / "pairs.json")
     main_metrics = read_json(paths.metrics / "strategies.json")
     faker = lambda m: is_faker(policy_of(m))  # noqa: E731
@@ -44,12 +44,12 @@ def main(argv: list[str] | None = None) -> None:
     chosen = {k: v["setting"] for k, v in main_metrics.items() if k.split("/")[0] in params.strategies}
     held = [p for p in pairs if p["split"] == "heldout"]
     for track in TRACKS:
-        status = read_json(track_dir(paths, track) / "status.json")
+        status = read_json(paths.track(track) / "status.json")
         if not status.get("enabled"):
             out[track] = status
             continue
-        res = score_track(track_dir(paths, track), chosen, held, faker, **boot)
-        control = track_dir(paths, track) / "control"
+        res = score_track(paths.track(track), chosen, held, faker, **boot)
+        control = paths.track(track) / "control"
         base = score_track(control, chosen, held, faker, **boot) if control.is_dir() else None
         for key, r in res.items():
             r["main_heldout_accuracy"] = main_metrics[key]["heldout_accuracy"]
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
                 r["control_ci"] = base[key]["ci"]
                 r["change"] = r["accuracy"] - r["control_accuracy"]
         out[track] = {"enabled": True, "pairs": "held-out", **{k: v for k, v in status.items() if k != "enabled"},
-                      "behaviour": behaviour_summary(track_dir(paths, track) / "behaviour.csv"), "entries": res}
+                      "behaviour": behaviour_summary(paths.track(track) / "behaviour.csv"), "entries": res}
     write_json(paths.metrics / "generalization.json", out)
     for key, g in lopo.items():
         line = f"{key:40s} leave-one-faker-policy-out {g['heldout_accuracy']:.3f} (main {g['standard_heldout_accuracy']:.3f})"

@@ -22,10 +22,10 @@ from ..models import batching, finetune, scoring
 from ..models.base import load_model, weights_files_hash
 from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
+from ..roster import zoo_members
 from ..scenarios.layout import training_dir
 from ..scenarios.policies import is_faker
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
-from ..zoo import zoo_members
 from .common import device, progress, stage_args, zoo_data
 
 PAPER = {"plain": 0.76, "noise": 0.86}

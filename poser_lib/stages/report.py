@@ -16,8 +16,9 @@ from ..evaluation import bootstrap_ci, pair_accuracy, separability
 from ..io import read_json, write_json
 from ..models.base import load_model
 from ..models.calibration import final_norm_weight
+from ..roster import zoo_members
 from ..scenarios.policies import POLICIES, is_faker
-from ..zoo import read_log, steps_to_spec, zoo_members
+from ..zoo import read_log, steps_to_spec
 from .common import stage_args
 
 

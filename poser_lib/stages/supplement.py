@@ -12,7 +12,7 @@ from .common import stage_args
 
 
 def main(argv: list[str] | None = None) -> None:
-    _, paths = stage_args(__doc__, argv)
+    _, paths = stage_args(__doc__, argv, models=False)
     # build raises FileNotFoundError, naming the folder, if runs/ holds no notebook yet
     index = build(paths.root / "runs", paths.figures, paths.root / "supplement", CAPTIONS)
     pages = len(list(index.parent.glob("*.html"))) - 1

@@ -15,7 +15,7 @@ from .common import corpus_sources, stage_args, zoo_data
 
 
 def main(argv: list[str] | None = None) -> None:
-    params, paths = stage_args(__doc__, argv)
+    params, paths = stage_args(__doc__, argv, models=False)
     data = zoo_data(params, paths)
     texts = [r.prompt + r.response for d in data.values() for t in d.train for r in t]
     items, errors = corpus_sources(params, paths)

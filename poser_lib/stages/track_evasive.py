@@ -21,10 +21,10 @@ from ..behaviour import Rates, gate_failures, gate_report
 from ..benchmark import candidates
 from ..io import write_json
 from ..models.base import load_model
+from ..roster import policy_of, zoo_members
 from ..scenarios.policies import COMBINATIONS, is_faker, split_combination
 from ..tokenizer import answer_token_ids, load_tokenizer
 from ..tracks import behaviour_rows, require_prompts, run_strategies, start, write_behaviour
-from ..zoo import policy_of, zoo_members
 from .benchmark import build_sets
 from .common import device, progress, stage_args, zoo_data
 from .zoo import train_share

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ..benchmark import candidates
 from ..io import write_json
+from ..roster import model_name, zoo_members
 from ..scenarios.generate import unseen_paraphrase_tests
 from ..scenarios.policies import COMBINATIONS, split_combination
 from ..strategies.prompts import has_critical
 from ..tracks import behaviour_rows, require_prompts, run_strategies, start, write_behaviour
-from ..zoo import model_name, zoo_members
 from .benchmark import build_sets
 from .common import progress, stage_args, zoo_data
 

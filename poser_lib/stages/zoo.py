@@ -26,9 +26,10 @@ from ..models.base import load_model, weights_files_hash
 from ..models.scoring import model_device
 from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
+from ..roster import zoo_members
 from ..scenarios.layout import training_dir
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
-from ..zoo import ZooLog, model_seed, monitor_subset, read_log, save_member, train_member, unload_adapter, zoo_members
+from ..zoo import ZooLog, model_seed, monitor_subset, read_log, save_member, train_member, unload_adapter
 from .common import device, progress, stage_args, zoo_data
 
 CALIBRATION_PROMPTS = 256

@@ -10,22 +10,14 @@ Higher means more attentive, which the paper reads as the faker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from ..config_loader import bounds
 from ..models.batching import pad_batch
 from ..models.scoring import autocast, model_device
+from .configs import AttentivenessConfig as Config
 from .core import Bench, Result, Subject
 from .prompts import critical_token_mask, has_critical, without_critical
 from .registry import register
-
-
-@dataclass(frozen=True)
-class Config:
-    prompts: int = bounds(1, default=20)
-    """Benchmark prompts with a critical fact to read (the paper: 20; its notebook: 10)."""
 
 
 def saliency(subject: Subject, prompt_ids: list[int], answer: str) -> torch.Tensor:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
-from ..models.base import weights_hash
 from ..models import distance
+from ..models.base import weights_hash
+from .configs import ConfidenceConfig, DistanceConfig, RandomConfig
 from .core import Bench, Result, Subject
 from .registry import register
-
-
-@dataclass(frozen=True)
-class RandomConfig:
-    seed: int = 0
 
 
 @register("random", RandomConfig)
@@ -23,11 +18,6 @@ def random_score(subject: Subject, bench: Bench, cfg: RandomConfig) -> Result:
     result = Result()
     result.add("coin", "draw", int.from_bytes(digest[:8], "big") / 2 ** 64)
     return result
-
-
-@dataclass(frozen=True)
-class ConfidenceConfig:
-    pass
 
 
 @register("confidence", ConfidenceConfig)
@@ -40,11 +30,6 @@ def confidence(subject: Subject, bench: Bench, cfg: ConfidenceConfig) -> Result:
     result = Result()
     result.add("margin", "mean", -sum(margins) / len(margins))
     return result
-
-
-@dataclass(frozen=True)
-class DistanceConfig:
-    pass
 
 
 @register("weight_distance", DistanceConfig, needs_base=True)

@@ -4,26 +4,13 @@ S1 a failure because those worked as well, which made it indistinguishable from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from ..config_loader import bounds
 from ..interventions import adding
+from .configs import BeliefSteeringConfig as Config
 from .core import Bench, Result, Subject
 from .registry import register
 from .steering import rises, steering_site, sweep
-
-
-@dataclass(frozen=True)
-class Config:
-    depth: float = bounds(0.0, 1.0, default=0.375)
-    """Relative depth of the edited block (the paper: layer 15 of 40)."""
-    coefficients: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0)
-    contrast_pairs: int = bounds(1, default=15)
-    eval_prompts: int = bounds(1, default=100)
-    seed: int = 0
-    """Seed of the random direction (the same draw for every model, scaled to its own contrast norm)."""
 
 
 @register("belief_steering", Config)

@@ -6,25 +6,15 @@ score is minus the probe accuracy at one layer, and the layer is a setting chose
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sklearn.linear_model import LogisticRegression
-
-from ..config_loader import bounds
+from .configs import DecisionSpeedConfig as Config
 from .core import Bench, Result, Subject
 from .registry import register
 
 
-@dataclass(frozen=True)
-class Config:
-    prompts: int = bounds(4, default=400)
-    train_fraction: float = bounds(0.0, 1.0, lo_open=True, default=0.8)
-    """First share of the prompts trains each probe, the rest tests it (the paper: 320 / 80)."""
-    C: float = bounds(0.0, lo_open=True, default=1.0)
-
-
 def probe_accuracy(x, y, n_train: int, C: float) -> float:
     """Held-out accuracy of a logistic probe; a constant answer is perfectly predictable."""
+    from sklearn.linear_model import LogisticRegression  # here: importing it costs every strategy stage 0.7 s
+
     if len(set(y[:n_train])) < 2:
         return float((y[n_train:] == y[0]).mean())
     clf = LogisticRegression(C=C, max_iter=1000).fit(x[:n_train], y[:n_train])

@@ -10,33 +10,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import random
-from dataclasses import dataclass
 
 import torch
 
-from ..config_loader import bounds
 from ..models.batching import pad_batch
 from ..models.finetune import answer_loss, soft_targets
 from ..models.scoring import model_device
 from ..scenarios.records import flip
+from .configs import LearningSpeedConfig as Config
 from .core import Bench, Result, Subject, read_answers
 from .registry import register
-
-
-@dataclass(frozen=True)
-class Config:
-    steps: int = bounds(1, default=8)
-    batch_size: int = bounds(1, default=4)
-    lora_lr: float = bounds(0.0, lo_open=True, default=1e-3)
-    full_lr: float = bounds(0.0, lo_open=True, default=1e-4)
-    lora_r: int = bounds(1, default=8)
-    lora_alpha: float = bounds(0.0, lo_open=True, default=16.0)
-    lora_targets: tuple[str, ...] = ("gate_proj", "up_proj", "down_proj")
-    test_fraction: float = bounds(0.0, 1.0, lo_open=True, default=0.2)
-    """Share of the benchmark prompts held out of the fine-tune to measure it (not in the authors' code)."""
-    max_prompts: int = bounds(2, default=200)
-    seed: int = 0
-    """Seed of the train/test split, the batch order and the LoRA initialisation (the same for every model)."""
 
 
 def _train_copy(subject: Subject, method: str, cfg: Config):

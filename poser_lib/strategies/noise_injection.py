@@ -9,29 +9,13 @@ probability mass left on A and B: a rise that only appears where that mass colla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from ..config_loader import bounds
 from ..interventions import adding, adding_noise
+from .configs import NoiseInjectionConfig as Config
 from .core import Bench, Result, Subject
 from .registry import register
 from .steering import rises, steering_site, sweep
-
-
-@dataclass(frozen=True)
-class Config:
-    depth: float = bounds(0.0, 1.0, default=0.375)
-    """Relative depth of the edited block (the paper: layer 15 of 40)."""
-    gaussian_scales: tuple[float, ...] = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
-    """Noise norm as a multiple of the residual norm at the edited position."""
-    uniform_coefficients: tuple[float, ...] = (1.0, 3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0)
-    seeds: int = bounds(1, default=3)
-    seed: int = 0
-    """Noise draw k uses seed `seed * 1000 + k`: every model gets the same draws."""
-    contrast_pairs: int = bounds(1, default=15)
-    eval_prompts: int = bounds(1, default=100)
 
 
 @register("noise_injection", Config)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..config_loader import ConfigError, from_dict
-from .core import Bench, Result, Subject
+from .configs import CONFIGS
+
+if TYPE_CHECKING:  # the registry itself stays free of torch: the strategy modules bring it in
+    from .core import Bench, Result, Subject
 
 
 @dataclass(frozen=True)
@@ -30,18 +32,10 @@ def register(name: str, config: type, needs_base: bool = False, needs_attention:
     def wrap(fn: Callable[[Subject, Bench, Any], Result]) -> Callable:
         if name in REGISTRY:
             raise ValueError(f"strategy {name!r} is registered twice")
+        if CONFIGS.get(name) is not config:
+            raise ValueError(f"strategy {name!r}: add its config class to CONFIGS in poser_lib/strategies/configs.py")
         REGISTRY[name] = Strategy(name, config, fn, (fn.__doc__ or "").strip().split("\n")[0], needs_base,
                                   needs_attention)
         return fn
     return wrap
 
-
-def parse_configs(raw: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Typed configs of the strategies named in params.yaml's `strategies` section (only those run)."""
-    out = {}
-    for name, section in (raw or {}).items():
-        if name not in REGISTRY:
-            raise ConfigError(f"strategies.{name}: no strategy of that name (registered: {', '.join(sorted(REGISTRY))})")
-        out[name] = section if isinstance(section, REGISTRY[name].config) else \
-            from_dict(REGISTRY[name].config, section, f"strategies.{name}")
-    return out
