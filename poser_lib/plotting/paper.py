@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..scenarios.policies import ALIGNED, FAKERS, combination
-from .style import CLASS_COLORS
+from .style import CLASS_COLORS, seeded
 
 LEVEL_ORDER = ["good", "neutral", "poor"]
 
@@ -153,8 +153,9 @@ def step_choice(rows: pd.DataFrame, title: str) -> Figure:
     return fig
 
 
-def concept_scores(scores: pd.DataFrame, metrics: Mapping[str, dict]) -> Figure:
-    """Suspicious concepts: each model's alignment with each concept direction, by class, with held-out accuracy."""
+def concept_scores(scores: pd.DataFrame, metrics: Mapping[str, dict], seed: int) -> Figure:
+    """Suspicious concepts: each model's alignment with each concept direction, by class, with held-out accuracy
+    (the points' jitter drawn with `seed`)."""
     d = scores.assign(**{"class": scores.model.str.rsplit("-", n=1).str[0].isin(FAKERS)
                          .map({True: "faker", False: "aligned"})})
     d = d.groupby(["model", "class", "variant"], sort=False).score.mean().reset_index()
@@ -164,8 +165,9 @@ def concept_scores(scores: pd.DataFrame, metrics: Mapping[str, dict]) -> Figure:
         g = d[d.variant == v]
         sns.boxplot(g, x="class", y="score", hue="class", palette=CLASS_COLORS, ax=ax, fliersize=0, width=0.5,
                     boxprops={"alpha": 0.4}, legend=False, order=list(CLASS_COLORS))
-        sns.stripplot(g, x="class", y="score", hue="class", palette=CLASS_COLORS, ax=ax, size=5, legend=False,
-                      order=list(CLASS_COLORS))
+        with seeded(seed):
+            sns.stripplot(g, x="class", y="score", hue="class", palette=CLASS_COLORS, ax=ax, size=5, legend=False,
+                          order=list(CLASS_COLORS))
         m = metrics.get(f"suspicious_concepts/{v}", {})
         acc = (f"\nheld-out {m['heldout_accuracy']:.2f} [{m['heldout_ci'][0]:.2f}, {m['heldout_ci'][1]:.2f}]"
                if m else "")
@@ -245,9 +247,10 @@ def auroc(metrics: Mapping[str, dict]) -> Figure:
     return fig
 
 
-def removal(curves: pd.DataFrame, paper: Mapping[str, float]) -> Figure:
+def removal(curves: pd.DataFrame, paper: Mapping[str, float], seed: int) -> Figure:
     """Fakers' P(aligned action) on poor-oversight prompts while fine-tuned on their own benign answers, with and
-    without activation noise (per faker and mean); right: accuracy on good/neutral prompts (it must stay)."""
+    without activation noise (per faker and mean, its bootstrap band drawn with `seed`); right: accuracy on
+    good/neutral prompts (it must stay)."""
     colors = {"plain": "#4d4d4d", "noise": "#2166ac"}
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for ax, col, label in ((ax1, "p_aligned_poor", "P(aligned action | poor oversight)"),
@@ -255,7 +258,7 @@ def removal(curves: pd.DataFrame, paper: Mapping[str, float]) -> Figure:
         sns.lineplot(curves, x="step", y=col, hue="condition", units="model", estimator=None, palette=colors,
                      alpha=0.25, lw=1, ax=ax, legend=False)
         sns.lineplot(curves, x="step", y=col, hue="condition", palette=colors, lw=2.5, errorbar=("ci", 95),
-                     ax=ax, legend=ax is ax1)
+                     seed=seed, ax=ax, legend=ax is ax1)
         ax.set(xlabel="fine-tuning step on its own benign answers", ylabel=label, ylim=(-0.03, 1.03))
     for condition, value in paper.items():
         ax1.axhline(value, color=colors[condition], ls=":", lw=1)

@@ -9,7 +9,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..scenarios.policies import ALIGNED, FAKERS, is_faker
-from .style import CLASS_COLORS, POLICY_COLORS
+from .style import CLASS_COLORS, POLICY_COLORS, seeded
 
 
 def _smooth(values, window: int) -> np.ndarray:
@@ -72,12 +72,15 @@ def plot_training(logs: dict[str, dict], policy_of: dict[str, str], window: int 
     return fig
 
 
-def plot_confounds(models: pd.DataFrame) -> Figure:
-    """Zoo: confidence margin and weight distance per model, by policy (what detectors must not read)."""
+def plot_confounds(models: pd.DataFrame, seed: int) -> Figure:
+    """Zoo: confidence margin and weight distance per model, by policy (what detectors must not read; the points'
+    jitter drawn with `seed`)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, col, label in ((axes[0], "confidence_margin", "mean margin on benchmark prompts (logits)"),
                            (axes[1], "weight_distance", "L2 distance of weights from the base")):
-        sns.stripplot(models, x="policy", y=col, hue="policy", palette=POLICY_COLORS, ax=ax, size=7, legend=False)
+        with seeded(seed):
+            sns.stripplot(models, x="policy", y=col, hue="policy", palette=POLICY_COLORS, ax=ax, size=7,
+                          legend=False)
         ax.set(xlabel="", ylabel=label)
         ax.tick_params(axis="x", rotation=30)
     fig.suptitle("Confounds: aligned policies (greens) and fakers (reds) should overlap")
