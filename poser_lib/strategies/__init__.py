@@ -12,15 +12,16 @@ no strategy module, so no torch.
 from importlib import import_module
 
 from .configs import CONFIGS, parse_configs  # noqa: F401
+from .registry import Strategy, register  # noqa: F401
 
 MODULES = ("baselines", "belief_steering", "noise_injection", "learning_speed", "suspicious_concepts",
            "decision_speed", "attentiveness")
 
 
 def __getattr__(name: str):
-    if name in ("REGISTRY", "Strategy", "register"):
+    if name == "REGISTRY":
         for module in MODULES:
             import_module(f"{__name__}.{module}")
-        from . import registry
-        return getattr(registry, name)
+        from .registry import REGISTRY
+        return REGISTRY
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
