@@ -61,7 +61,8 @@ class ZooLog:
     seconds: float = 0.0
     tokens: int = 0
     temperatures: list[float] = field(default_factory=list)
-    """Temperatures of the calibration rounds (`zoo.calibrate`); empty when off."""
+    """The calibration temperature (`zoo.calibrate`) the final norm was divided by, as a one-item list; empty when
+    off. Logs of the earlier, round-by-round rule list one per round: the model's temperature is their product."""
     calibrated_margin: float | None = None
     """Mean margin on the calibration prompts after calibration."""
 
@@ -162,8 +163,11 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
         if not calibration or not calibration[0]:
             raise ValueError(f"{name}: zoo.calibrate needs not-poor training prompts to calibrate on")
         target = math.log(cfg.target_prob / (1 - cfg.target_prob))
-        temps = calibrate(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype, target,
-                          params=trainable, anchor=anchor or (), radius=cfg.max_distance)
+        try:
+            temps = [calibrate(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype, target,
+                               params=trainable, anchor=anchor or (), radius=cfg.max_distance)]
+        except ValueError as e:
+            raise ValueError(f"{name}: zoo.calibrate: {e}") from e
         calibrated = mean_margin(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype)
     dist, rel = adapter_distance(model, base_state) if cfg.method == "lora" else weight_distance(model, base_state)
     tail = state.losses[-10:]

@@ -49,3 +49,20 @@ def test_a_saved_model_is_not_trained_again(zoo_project, tokenizer, monkeypatch)
     first = _train(params, paths, data, tokenizer, paths.root / "zoo", 2)
     monkeypatch.setattr("poser_lib.stages.zoo.train_member", lambda *a, **k: pytest.fail("trained again"))
     assert _train(params, paths, data, tokenizer, paths.root / "zoo", 2) == first
+
+
+def test_calibration_is_recorded_and_a_failed_one_names_the_model(zoo_project, tokenizer):
+    import math
+
+    params, paths, data = zoo_project
+    params = replace(params, zoo=replace(params.zoo, steps=20, lr=3e-3, target_prob=0.7, calibrate=True))
+    _train(params, paths, data, tokenizer, paths.root / "zoo", 1)
+    for name, _, _ in zoo_members(1)[:3]:
+        log = read_log(paths.root / "zoo" / name / "train_log.json")
+        assert len(log.temperatures) == 1
+        assert log.calibrated_margin == pytest.approx(math.log(0.7 / 0.3), rel=5e-3)
+    # Held within 1e-6 of the untrained base, no temperature reaches the margin: the stage stops, naming the model.
+    params = replace(params, zoo=replace(params.zoo, max_distance=1e-6))
+    with pytest.raises(ValueError, match=r"^truth_teller-0: zoo\.calibrate: "):
+        _train(params, paths, data, tokenizer, paths.root / "unreachable", 1)
+    assert not (paths.root / "unreachable" / "truth_teller-0").exists()

@@ -23,6 +23,7 @@ from ..config import Params
 from ..interventions import adding_noise, layer_at
 from ..io import file_hash, fingerprint
 from ..models.base import load_model, weights_files_hash
+from ..models.calibration import RULE as CALIBRATION_RULE
 from ..models.scoring import model_device
 from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
@@ -134,7 +135,7 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
         train_file = training_dir(paths.scenarios) / policy / f"train-{variant}.json"
         run_id = fingerprint(*(() if noise is None else ("evasive",)), base_id, tok_id, file_hash(train_file),
                              params.zoo, params.model.dtype, seed, params.tokenizer.max_prompt_tokens, threads,
-                             *(noise or ()))
+                             *(noise or ()), *((CALIBRATION_RULE,) if params.zoo.calibrate else ()))
         old = read_log(model_dir(name) / "train_log.json")
         if old is not None and old.fingerprint == run_id:
             overall.update(1)
