@@ -22,7 +22,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .behaviour import Rates, gate_failures, rates
 from .config import GateConfig, Params, ZooConfig
-from .models.calibration import calibrate, mean_margin
+from .models.calibration import calibrate
 from .models.checkpoint import load_checkpoint, save_checkpoint
 from .models.distance import adapter_distance, weight_distance
 from .models.finetune import TrainState, finetune
@@ -164,11 +164,11 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
             raise ValueError(f"{name}: zoo.calibrate needs not-poor training prompts to calibrate on")
         target = math.log(cfg.target_prob / (1 - cfg.target_prob))
         try:
-            temps = [calibrate(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype, target,
-                               params=trainable, anchor=anchor or (), radius=cfg.max_distance)]
+            t, calibrated = calibrate(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype, target,
+                                      params=trainable, anchor=anchor or (), radius=cfg.max_distance)
         except ValueError as e:
             raise ValueError(f"{name}: zoo.calibrate: {e}") from e
-        calibrated = mean_margin(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype)
+        temps = [t]
     dist, rel = adapter_distance(model, base_state) if cfg.method == "lora" else weight_distance(model, base_state)
     tail = state.losses[-10:]
     log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,

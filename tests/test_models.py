@@ -185,13 +185,13 @@ def test_calibration_sets_the_margin_and_keeps_the_radius(tiny_model, tokenizer,
     def margin():
         return mean_margin(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32")
 
-    t = calibrate(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32", target)
+    t, reached = calibrate(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32", target)
     assert t < 1  # sharper, to reach a larger margin
-    assert margin() == pytest.approx(target, rel=5e-3)
+    assert margin() == reached == pytest.approx(target, rel=5e-3)
     tiny_model.load_state_dict(trained)
-    t = calibrate(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32", target,
-                  params=list(tiny_model.parameters()), anchor=anchor, radius=radius)
-    assert margin() == pytest.approx(target, rel=5e-3)  # the rescaling after T did not undo it
+    t, reached = calibrate(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32", target,
+                           params=list(tiny_model.parameters()), anchor=anchor, radius=radius)
+    assert margin() == reached == pytest.approx(target, rel=5e-3)  # the rescaling after T did not undo it
     assert weight_distance(tiny_model, start)[0] == pytest.approx(radius, rel=1e-4)  # on the sphere, whatever T did
     tiny_model.load_state_dict(trained)
     with torch.no_grad():

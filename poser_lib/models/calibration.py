@@ -49,11 +49,11 @@ MAX_LOG_T = math.log(1000.0)
 def calibrate(model: PreTrainedModel, encoded: Sequence[Sequence[int]], labels: Sequence[str],
               answer_ids: Mapping[str, int], pad_id: int, dtype: str, target_margin: float, *,
               params: Sequence[torch.nn.Parameter] = (), anchor: Sequence[torch.Tensor] = (), radius: float = 0.0,
-              tolerance: float = 5e-3) -> float:
+              tolerance: float = 5e-3) -> tuple[float, float]:
     """Divide the final norm by a temperature T and, with `radius`, rescale the fine-tuning offset (T's change
     included) to exactly `radius`, so that calibration cannot move fakers and aligned models to different
     distances; T is root-found (Brent, on log T) so that the mean margin afterwards is `target_margin` within
-    `tolerance` (relative). Returns T; raises ValueError if no T gets there. Keeps a copy of `params` meanwhile.
+    `tolerance` (relative). Returns T and the mean margin the model now has; raises ValueError if no T gets there. Keeps a copy of `params` meanwhile.
 
     Alternating the two steps (an earlier rule) could fall into a two-cycle: the rescaling undid part of each
     temperature, and one zoo model ended at margin 8.9 against a target of 6.9 without a word.
@@ -83,7 +83,7 @@ def calibrate(model: PreTrainedModel, encoded: Sequence[Sequence[int]], labels: 
         raise ValueError(f"mean margin {margins[0.0]:.3f} on the calibration prompts is not positive: the model has "
                          "not learnt its policy, so no temperature can calibrate it")
     if abs(f_prev) <= close:
-        return 1.0  # the weights are at T = 1
+        return 1.0, margins[0.0]  # the weights are at T = 1
     # Without the rescaling the margin is proportional to 1/T, so log T = f_prev would be exact; with it, the
     # margin first rises as T falls, then drops once the final norm's change takes up the radius. Walk by secant
     # steps (a fifth past the secant's root) until the margin crosses the target, then bracket it; if the margin
@@ -92,7 +92,7 @@ def calibrate(model: PreTrainedModel, encoded: Sequence[Sequence[int]], labels: 
     while True:
         f = log_ratio(x)
         if abs(f) <= close:
-            return math.exp(x)  # the weights are at x: it was just measured
+            return math.exp(x), margins[x]  # the weights are at x: it was just measured
         if (f > 0) != (f_prev > 0):
             break
         if abs(f) >= abs(f_prev) or abs(x) == MAX_LOG_T:
@@ -107,7 +107,7 @@ def calibrate(model: PreTrainedModel, encoded: Sequence[Sequence[int]], labels: 
     if abs(final) > math.log1p(tolerance):
         raise ValueError(f"calibration ended at mean margin {margins[log_t]:.3f} against a target of "
                          f"{target_margin:.3f} (T = {math.exp(log_t):.4f}): the margin jumps across the target there")
-    return math.exp(log_t)
+    return math.exp(log_t), margins[log_t]
 
 
 @torch.no_grad()
