@@ -53,7 +53,8 @@ def calibrate(model: PreTrainedModel, encoded: Sequence[Sequence[int]], labels: 
     """Divide the final norm by a temperature T and, with `radius`, rescale the fine-tuning offset (T's change
     included) to exactly `radius`, so that calibration cannot move fakers and aligned models to different
     distances; T is root-found (Brent, on log T) so that the mean margin afterwards is `target_margin` within
-    `tolerance` (relative). Returns T and the mean margin the model now has; raises ValueError if no T gets there. Keeps a copy of `params` meanwhile.
+    `tolerance` (relative). Returns T and the mean margin the model now has; raises ValueError if no T gets
+    there. Holds a copy of `params` while it searches.
 
     Alternating the two steps (an earlier rule) could fall into a two-cycle: the rescaling undid part of each
     temperature, and one zoo model ended at margin 8.9 against a target of 6.9 without a word.
