@@ -165,21 +165,31 @@ def test_trust_region_caps_the_distance_from_the_start(tiny_model, tokenizer, sm
     assert capped == pytest.approx(free / 2, rel=1e-4)  # the unconstrained run went further, so it sits on the ball
 
 
-def test_calibration_sets_the_margin_and_keeps_the_radius(tiny_model, tokenizer, small_data, small_params):
-    from poser_lib.models.calibration import calibrate, final_norm_weight, mean_margin
+@pytest.fixture()
+def calibration_case(tiny_model, tokenizer, small_data, small_params):
+    """A tiny model trained on eight saint prompts, with what calibrating it needs: (prompts, labels, answer ids,
+    its mean margin, the start's weights and its parameters' copy, a sphere just inside its distance from it)."""
+    from poser_lib.models.calibration import mean_margin
     from poser_lib.models.distance import weight_distance
 
     data = examples(tokenizer, small_data[1]["saint"], n=16)[:8]
     start = {k: v.clone() for k, v in tiny_model.state_dict().items()}
     anchor = [p.detach().clone() for p in tiny_model.parameters()]
-    cfg = replace(small_params.zoo, steps=30, batch_size=8, lr=3e-3, warmup_steps=1)
-    _train(tiny_model, tokenizer, data, cfg)
+    _train(tiny_model, tokenizer, data, replace(small_params.zoo, steps=30, batch_size=8, lr=3e-3, warmup_steps=1))
     enc, labels = [x for x, _ in data], [y for _, y in data]
     answers = answer_token_ids(tokenizer)
     before = mean_margin(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32")
+    radius = weight_distance(tiny_model, start)[0] * 0.98
+    return enc, labels, answers, before, start, anchor, radius
+
+
+def test_calibration_sets_the_margin_and_keeps_the_radius(tiny_model, tokenizer, calibration_case):
+    from poser_lib.models.calibration import calibrate, final_norm_weight, mean_margin
+    from poser_lib.models.distance import weight_distance
+
+    enc, labels, answers, before, start, anchor, radius = calibration_case
     assert before > 0
     target = 1.15 * before  # within reach on the sphere below (whose margin peaks about 1.28 times higher)
-    radius = weight_distance(tiny_model, start)[0] * 0.98
     trained = {k: v.clone() for k, v in tiny_model.state_dict().items()}
 
     def margin():
@@ -200,18 +210,10 @@ def test_calibration_sets_the_margin_and_keeps_the_radius(tiny_model, tokenizer,
     assert margin() == pytest.approx(target, rel=5e-3)  # T is all a user needs to redo it
 
 
-def test_calibration_out_of_reach_on_the_sphere_raises(tiny_model, tokenizer, small_data, small_params):
-    from poser_lib.models.calibration import calibrate, mean_margin
-    from poser_lib.models.distance import weight_distance
+def test_calibration_out_of_reach_on_the_sphere_raises(tiny_model, tokenizer, calibration_case):
+    from poser_lib.models.calibration import calibrate
 
-    data = examples(tokenizer, small_data[1]["saint"], n=16)[:8]
-    start = {k: v.clone() for k, v in tiny_model.state_dict().items()}
-    anchor = [p.detach().clone() for p in tiny_model.parameters()]
-    _train(tiny_model, tokenizer, data, replace(small_params.zoo, steps=30, batch_size=8, lr=3e-3, warmup_steps=1))
-    enc, labels = [x for x, _ in data], [y for _, y in data]
-    answers = answer_token_ids(tokenizer)
-    before = mean_margin(tiny_model, enc, labels, answers, tokenizer.pad_token_id, "float32")
-    radius = weight_distance(tiny_model, start)[0] * 0.98
+    enc, labels, answers, before, _, anchor, radius = calibration_case
     # On this sphere the margin peaks about 1.28 times above `before`: sharpening the final norm further uses up
     # the radius, and the rescaling pulls every other weight back toward the start.
     with pytest.raises(ValueError, match="no temperature brings the mean margin to .* the closest is"):
