@@ -7,12 +7,15 @@ Output: `supplement/index.html` (links to one page per notebook, the figures inl
 from __future__ import annotations
 
 from ..figures import CAPTIONS
-from ..supplement import build
+from ..notebook import skip_iri_grammar
 from .common import stage_args
 
 
 def main(argv: list[str] | None = None) -> None:
     _, paths = stage_args(__doc__, argv, models=False)
+    skip_iri_grammar()  # before nbconvert imports jsonschema: 0.7 s saved (see poser_lib.notebook)
+    from ..supplement import build
+
     # build raises FileNotFoundError, naming the folder, if runs/ holds no notebook yet
     index = build(paths.root / "runs", paths.figures, paths.root / "supplement", CAPTIONS)
     pages = len(list(index.parent.glob("*.html"))) - 1
