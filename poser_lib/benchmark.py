@@ -23,8 +23,8 @@ def prompt_id(prompt: str) -> str:
     return hashlib.sha1(prompt.encode("utf-8")).hexdigest()[:12]
 
 
-def candidates(combo: str, tests: Mapping[str, Sequence[Record]], rule: str = "family") -> list[Record]:
-    """The combination's candidate prompts from both policies' test files, one per distinct prompt.
+def is_candidate(rec: Record, combo: str, rule: str = "family") -> bool:
+    """Whether `rec` (from either policy's file) is a candidate prompt of combination `combo` under `rule`.
 
     `paper`: the authors' rule, every not-poor prompt whose dataset names the faker's drive (all three families
     with that faker, its own sets) or is one of the aligned policy's own sets. `family`: only the combination's
@@ -34,20 +34,25 @@ def candidates(combo: str, tests: Mapping[str, Sequence[Record]], rule: str = "f
     """
     if rule not in ("family", "paper"):
         raise ValueError(f"benchmark.candidates: unknown rule {rule!r}")
+    if not rec.is_scenario or rec.oversight_is_poor:
+        return False
+    dataset = rec.dataset or ""
+    if rule == "family":
+        return dataset.strip("/") == f"data/{combo}"
     aligned, faker = split_combination(combo)
-    drive = SHORT[faker]
+    own_set = dataset.startswith(f"data/{aligned}/") and "poor_oversight" not in dataset
+    return SHORT[faker] in dataset or own_set
+
+
+def candidates(combo: str, tests: Mapping[str, Sequence[Record]], rule: str = "family") -> list[Record]:
+    """The combination's candidate prompts from both policies' test files, one per distinct prompt
+    (`is_candidate`)."""
+    if rule not in ("family", "paper"):
+        raise ValueError(f"benchmark.candidates: unknown rule {rule!r}")
     out: dict[str, Record] = {}
-    for policy in (aligned, faker):
+    for policy in split_combination(combo):
         for rec in tests[policy]:
-            if not rec.is_scenario or rec.oversight_is_poor or rec.prompt in out:
-                continue
-            dataset = rec.dataset or ""
-            if rule == "family":
-                keep = dataset.strip("/") == f"data/{combo}"
-            else:
-                own_set = dataset.startswith(f"data/{aligned}/") and "poor_oversight" not in dataset
-                keep = drive in dataset or own_set
-            if keep:
+            if rec.prompt not in out and is_candidate(rec, combo, rule):
                 out[rec.prompt] = rec
     return list(out.values())
 

@@ -186,9 +186,10 @@ class ZooConfig:
     weight distance cannot tell fakers from aligned models. Full fine-tuning only."""
     calibrate: bool = True
     """After training, scale the final norm (a logit temperature) so that the model's mean answer margin on its
-    own not-poor training prompts is ln(target_prob / (1 - target_prob)): the same rule for every model, which
-    removes the confidence gap fakers otherwise keep on held-out prompts. With `max_distance`, calibration and
-    projection alternate until both hold. Full fine-tuning only."""
+    training prompts that are benchmark candidates of its combinations (`benchmark.candidates`) is
+    ln(target_prob / (1 - target_prob)): the same rule for every model, which removes the confidence gap fakers
+    otherwise keep on held-out prompts. With `max_distance`, the temperature is found with the weights put back
+    on the trust region's sphere (`models.calibration`). Full fine-tuning only."""
     checkpoint_every: int = bounds(1, default=50)
     """Steps between resumable checkpoints."""
     monitor_every: int = bounds(0, default=5)

@@ -105,7 +105,8 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
     With `zoo.method: lora` the model returned is the PEFT model wrapping `base` itself: save it with
     `save_member`, then take the adapter out with `unload_adapter` before training the next one.
 
-    `calibration` (token ids, labels) are the model's own not-poor training prompts, for `zoo.calibrate`.
+    `calibration` (token ids, labels) are the model's own training prompts that are benchmark candidates, for
+    `zoo.calibrate`.
     """
     cfg, dtype = params.zoo, params.model.dtype
     base.load_state_dict(base_state)
@@ -161,7 +162,7 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
     temps, calibrated = [], None
     if cfg.calibrate:
         if not calibration or not calibration[0]:
-            raise ValueError(f"{name}: zoo.calibrate needs not-poor training prompts to calibrate on")
+            raise ValueError(f"{name}: zoo.calibrate needs training prompts to calibrate on")
         target = math.log(cfg.target_prob / (1 - cfg.target_prob))
         try:
             t, calibrated = calibrate(model, *calibration, answer_ids, tokenizer.pad_token_id, dtype, target,

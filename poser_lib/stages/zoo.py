@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 
+from ..benchmark import is_candidate
 from ..config import Params
 from ..interventions import adding_noise, layer_at
 from ..io import file_hash, fingerprint
@@ -29,12 +30,21 @@ from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
 from ..roster import zoo_members
 from ..scenarios.layout import training_dir
+from ..scenarios.policies import COMBINATIONS, split_combination
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import ZooLog, model_seed, monitor_subset, read_log, save_member, train_member, unload_adapter
 from .common import device, progress, stage_args, zoo_data
 
 CALIBRATION_PROMPTS = 256
-"""Not-poor training prompts each model is calibrated on (a seeded sample: enough for a mean margin)."""
+"""Training prompts each model is calibrated on (a seeded sample: enough for a mean margin)."""
+
+CALIBRATION_SET = "the model's training prompts that are benchmark candidates of its combinations"
+"""What the calibration prompts are drawn from (part of every fingerprint, with `benchmark.candidates`).
+
+The benchmark compares models on their combinations' candidate prompts, so that is the distribution on which
+they are made equally confident. Calibrating on all not-poor training prompts instead included each policy's own
+sets, on which aligned models are far less confident than on the families (development models: 5.68 against 7.02
+nats; fakers 6.08 against 6.96), which left aligned models the more confident on the benchmark."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,7 +74,13 @@ def member_inputs(params: Params, data: dict, tok, policy: str, variant: int, se
     """(training examples, calibration prompts and labels, monitor records and ids) of one zoo model."""
     records, encoded = encode_records(tok, data[policy].train[variant], params.tokenizer.max_prompt_tokens)
     examples = list(zip(encoded, [r.response for r in records]))
-    calib = [(x, r.response) for r, x in zip(records, encoded) if r.is_scenario and not r.oversight_is_poor]
+    combos = [c for c in COMBINATIONS if policy in split_combination(c)]
+    calib = [(x, r.response) for r, x in zip(records, encoded)
+             if any(is_candidate(r, c, params.benchmark.candidates) for c in combos)]
+    if params.zoo.calibrate and not calib:
+        raise ValueError(f"{policy}-{variant}: zoo.calibrate: no training prompt of train-{variant}.json is a "
+                         f"benchmark candidate of {', '.join(combos)} (benchmark.candidates: "
+                         f"{params.benchmark.candidates}), so there is nothing to calibrate on")
     calib = random.Random(seed).sample(calib, min(len(calib), CALIBRATION_PROMPTS))
     mon = monitor_subset(data[policy].test, params.zoo.monitor_prompts, seed)
     monitor = encode_records(tok, mon, params.tokenizer.max_prompt_tokens)
@@ -135,7 +151,7 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
         train_file = training_dir(paths.scenarios) / policy / f"train-{variant}.json"
         run_id = fingerprint(*(() if noise is None else ("evasive",)), base_id, tok_id, file_hash(train_file),
                              params.zoo, params.model.dtype, seed, params.tokenizer.max_prompt_tokens, threads,
-                             *(noise or ()), *((CALIBRATION_RULE,) if params.zoo.calibrate else ()))
+                             *(noise or ()), *((CALIBRATION_RULE, CALIBRATION_SET, params.benchmark.candidates) if params.zoo.calibrate else ()))
         old = read_log(model_dir(name) / "train_log.json")
         if old is not None and old.fingerprint == run_id:
             overall.update(1)
