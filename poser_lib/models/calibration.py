@@ -3,7 +3,8 @@
 Fine-tuned by one recipe, fakers still end less confident than aligned models on prompts like the benchmark's
 (measured: about 1.4 nats lower mean margin), a gap any detector could read instead of the faking. Dividing the
 final norm's weight by T divides every logit by T (the LM head has no bias), so choosing T per model makes its
-mean margin on its own not-poor training prompts equal to the recipe's target: one rule for all models.
+mean margin on the prompts it is given equal to the recipe's target: one rule for all models. The zoo stage gives
+each model its training prompts that are benchmark candidates (`stages.zoo.CALIBRATION_SET`).
 """
 
 from __future__ import annotations
