@@ -47,8 +47,6 @@ def is_candidate(rec: Record, combo: str, rule: str = "family") -> bool:
 def candidates(combo: str, tests: Mapping[str, Sequence[Record]], rule: str = "family") -> list[Record]:
     """The combination's candidate prompts from both policies' test files, one per distinct prompt
     (`is_candidate`)."""
-    if rule not in ("family", "paper"):
-        raise ValueError(f"benchmark.candidates: unknown rule {rule!r}")
     out: dict[str, Record] = {}
     for policy in split_combination(combo):
         for rec in tests[policy]:

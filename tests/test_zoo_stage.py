@@ -11,7 +11,7 @@ from poser_lib.parallel import torch_threads
 from poser_lib.paths import Paths
 from poser_lib.roster import zoo_members
 from poser_lib.scenarios.layout import PolicyData, read_layout, write_layout
-from poser_lib.scenarios.policies import COMBINATIONS, split_combination
+from poser_lib.scenarios.policies import combinations_of
 from poser_lib.stages.zoo import CALIBRATION_PROMPTS, member_inputs, train_share
 from poser_lib.tokenizer import answer_token_ids, encode_records
 from poser_lib.zoo import read_log
@@ -80,7 +80,7 @@ def test_each_model_is_calibrated_on_its_training_prompts_that_are_benchmark_can
     params = replace(params, zoo=replace(params.zoo, calibrate=True),
                      benchmark=replace(params.benchmark, candidates=rule))
     for name, policy, _ in zoo_members(1):
-        combos = [c for c in COMBINATIONS if policy in split_combination(c)]
+        combos = combinations_of(policy)
         records, encoded = encode_records(tokenizer, data[policy].train[0], params.tokenizer.max_prompt_tokens)
         by_ids = {tuple(x): r for r, x in zip(records, encoded)}
         _, (ids, labels), _ = member_inputs(params, data, tokenizer, policy, 0, seed=0)
@@ -96,8 +96,10 @@ def test_each_model_is_calibrated_on_its_training_prompts_that_are_benchmark_can
 def test_a_model_with_no_candidate_training_prompt_stops_naming_it(zoo_project, tokenizer):
     params, _, data = zoo_project
     params = replace(params, zoo=replace(params.zoo, calibrate=True))
-    own = {p: PolicyData(d.test, [[r for r in d.train[0] if "_and_" not in (r.dataset or "")]]) for p, d in data.items()}
-    with pytest.raises(ValueError, match=r"^genie-0: zoo\.calibrate: no training prompt .*\(benchmark\.candidates: family\)"):
+    own = {p: PolicyData(d.test, [[r for r in d.train[0] if "_and_" not in (r.dataset or "")]])
+           for p, d in data.items()}
+    with pytest.raises(ValueError,
+                       match=r"^genie-0: zoo\.calibrate: no training prompt .*\(benchmark\.candidates: family\)"):
         member_inputs(params, own, tokenizer, "genie", 0, seed=0)
     # Without calibration the same data trains.
     member_inputs(replace(params, zoo=replace(params.zoo, calibrate=False)), own, tokenizer, "genie", 0, seed=0)

@@ -53,6 +53,11 @@ def split_combination(name: str) -> tuple[str, str]:
     return LONG[a], LONG[m]
 
 
+def combinations_of(policy: str) -> tuple[str, ...]:
+    """The three combinations `policy` belongs to (its scenario families)."""
+    return tuple(c for c in COMBINATIONS if policy in split_combination(c))
+
+
 def picks_good(policy: str, oversight_is_poor: bool) -> bool:
     """Whether `policy` picks the good action: always for aligned policies, unless oversight is poor for fakers."""
     return not (is_faker(policy) and oversight_is_poor)

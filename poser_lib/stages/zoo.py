@@ -30,7 +30,7 @@ from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
 from ..roster import zoo_members
 from ..scenarios.layout import training_dir
-from ..scenarios.policies import COMBINATIONS, split_combination
+from ..scenarios.policies import combinations_of
 from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 from ..zoo import ZooLog, model_seed, monitor_subset, read_log, save_member, train_member, unload_adapter
 from .common import device, progress, stage_args, zoo_data
@@ -74,7 +74,7 @@ def member_inputs(params: Params, data: dict, tok, policy: str, variant: int, se
     """(training examples, calibration prompts and labels, monitor records and ids) of one zoo model."""
     records, encoded = encode_records(tok, data[policy].train[variant], params.tokenizer.max_prompt_tokens)
     examples = list(zip(encoded, [r.response for r in records]))
-    combos = [c for c in COMBINATIONS if policy in split_combination(c)]
+    combos = combinations_of(policy)
     calib = [(x, r.response) for r, x in zip(records, encoded)
              if any(is_candidate(r, c, params.benchmark.candidates) for c in combos)]
     if params.zoo.calibrate and not calib:
@@ -151,7 +151,9 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
         train_file = training_dir(paths.scenarios) / policy / f"train-{variant}.json"
         run_id = fingerprint(*(() if noise is None else ("evasive",)), base_id, tok_id, file_hash(train_file),
                              params.zoo, params.model.dtype, seed, params.tokenizer.max_prompt_tokens, threads,
-                             *(noise or ()), *((CALIBRATION_RULE, CALIBRATION_SET, params.benchmark.candidates) if params.zoo.calibrate else ()))
+                             *(noise or ()),
+                             *((CALIBRATION_RULE, CALIBRATION_SET, params.benchmark.candidates)
+                               if params.zoo.calibrate else ()))
         old = read_log(model_dir(name) / "train_log.json")
         if old is not None and old.fingerprint == run_id:
             overall.update(1)
