@@ -1,10 +1,12 @@
 """`make bench`: how fast the pipeline runs here, measured against this machine's own matrix-product peak.
 
-Prints (1) the peak of a large matrix product in float32 and bfloat16, measured now; (2) training throughput
-of the default base model in pretraining and in zoo fine-tuning (tokens/s, achieved FLOP/s, share of the peak
-of the dtype it trains in), zoo fine-tuning also as the zoo stage runs it on a CPU (one one-thread process per
-core, summed); (3) how the detector stages read models: prompts/s of one process using every
-thread against one-thread worker processes side by side (`parallel.run_each`), and of small against large
+Prints (0) the CPU, whether it has bfloat16 matrix instructions, and what a stage's start and a pure-Python
+loop cost here (the baseline through which stage times from two machines compare); (1) the peak of a large
+matrix product in float32 and bfloat16, measured now; (2) training throughput of the default base model in
+pretraining and in zoo fine-tuning in both dtypes, marking the one `model.dtype` resolves to here (tokens/s,
+achieved FLOP/s, share of the peak of that dtype), zoo fine-tuning also as the zoo stage runs it on a CPU (one
+one-thread process per core, summed); (3) how the detector stages read models: prompts/s of one process using
+every thread against one-thread worker processes side by side (`parallel.run_each`), and of small against large
 forward batches; (4) the wall time and peak memory of every stage of the last pipeline run (`runs/timings/`,
 written by each stage as it ends), or a note if there was none.
 
@@ -17,8 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import random
 import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,10 +32,34 @@ import torch
 from .config import TinyModelConfig, ZooConfig, load_params
 from .models.base import tiny_llama
 from .models.finetune import finetune
+from .models.precision import cpu_has_native_bf16, resolve_dtype
 from .models.pretrain import lm_loss
 from .models.scoring import answer_logprobs
 from .parallel import cores, run_each, torch_threads
 from .paths import Paths
+
+
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else the platform's processor string."""
+    info = Path("/proc/cpuinfo")
+    if info.is_file():
+        for line in info.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def process_baseline() -> dict:
+    """Seconds of what every stage pays before its own work, measured now: a fresh Python importing torch and
+    transformers' Llama (a stage's start), and a pure-Python loop of 10^7 additions (single-thread speed).
+    Stage times from two machines compare only through these."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch; from transformers import LlamaForCausalLM"], check=True)
+    imports = time.perf_counter() - start
+    start, total = time.perf_counter(), 0
+    for i in range(10**7):
+        total += i
+    return {"import_seconds": imports, "loop_seconds": time.perf_counter() - start}
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 1024, seconds: float = 2.0) -> float:
@@ -155,21 +184,28 @@ def main(argv: list[str] | None = None) -> None:
     if params.model.threads:
         torch.set_num_threads(params.model.threads)
     cfg = params.model.tiny
+    print(f"{cpu_name()}, {cores()} cores; bfloat16 matrix instructions (AMX or AVX512-BF16): {cpu_has_native_bf16()}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    base = process_baseline()
+    print(f"a stage's start (python -c 'import torch; from transformers import LlamaForCausalLM'): "
+          f"{base['import_seconds']:.1f} s; a pure-Python loop of 10^7 additions: {base['loop_seconds']:.2f} s")
     peaks = {"float32": matmul_peak(torch.float32), "bfloat16": matmul_peak(torch.bfloat16)}
     for k, v in peaks.items():
         print(f"matrix-product peak ({k}, 1024^3): {v / 1e9:8.1f} GFLOP/s")
-    print(f"\ndefault model: d_model {cfg.hidden_size}, {cfg.num_layers} layers, training dtype {params.model.dtype}")
+    used = resolve_dtype(params.model.dtype, "cpu")
+    print(f"\ndefault model: d_model {cfg.hidden_size}, {cfg.num_layers} layers; the pipeline trains in {used} "
+          f"(model.dtype: {params.model.dtype})")
     for name, fn in (("zoo fine-tuning", bench_finetune), (f"zoo, {cores()} workers", bench_finetune_workers),
                      ("base pretraining", bench_pretrain)):
-        for dtype in dict.fromkeys((params.model.dtype, "float32")):
+        for dtype in dict.fromkeys((used, "bfloat16", "float32")):
             r = fn(cfg, dtype, args.steps)
             share = r["flops"] / peaks[dtype]
             print(f"{name:18s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
                   f"{r['flops'] / 1e9:6.1f} GFLOP/s = {100 * share:5.1f}% of the {dtype} peak "
-                  f"({100 * r['flops'] / peaks['float32']:5.1f}% of the float32 peak)")
-    print(f"\nreading models as the detector stages do ({params.model.dtype}, 6 models x 3 passes x 120 prompts):")
-    reading = bench_reading(cfg, params.model.dtype)
+                  f"({100 * r['flops'] / peaks['float32']:5.1f}% of the float32 peak)"
+                  f"{'  <- the pipeline' if dtype == used else ''}")
+    print(f"\nreading models as the detector stages do ({used}, 6 models x 3 passes x 120 prompts):")
+    reading = bench_reading(cfg, used)
     slowest = min(reading.values())
     for label, rate in reading.items():
         print(f"  {label:54s} {rate:7.0f} prompts/s  ({rate / slowest:4.2f}x)")

@@ -25,6 +25,7 @@ from .io import file_hash, fingerprint, read_json, write_json, write_text
 from .models.attention import for_reading
 from .models.base import load_model, resolve_device, weights_files_hash
 from .models.calibration import undo_temperature
+from .models.precision import resolve_dtype
 from .parallel import job_threads, run_each, worker_count
 from .paths import Paths
 from .roster import zoo_members
@@ -149,12 +150,13 @@ def run_strategy(name: str, params: Params, paths: Paths,
     workers = worker_count(params.model.workers, dev)
     threads = job_threads(workers)
     code = code_version(name)
+    dtype = resolve_dtype(params.model.dtype, dev)  # the cache holds what this machine's dtype computed
     inputs = fingerprint(bench_ids, weights_files_hash(paths.base), file_hash(paths.base / "tokenizer.json"))
     done, pending = {}, []
     for model_name, policy, _ in members:
         combos = tuple(c for c in COMBINATIONS if policy in split_combination(c))
         run_id = fingerprint(name, cfg, code, weights_files_hash(model_path(model_name)),
-                             [bench_ids[c] for c in combos], params.model.dtype, threads,
+                             [bench_ids[c] for c in combos], dtype, threads,
                              *(() if view is None else (view,)))
         cache = out_dir / "models" / f"{model_name}.json"
         old = read_json(cache) if cache.is_file() else None
@@ -164,7 +166,7 @@ def run_strategy(name: str, params: Params, paths: Paths,
                 progress(model_name)
             continue
         pending.append(_Job(name, cfg, model_name, model_path(model_name), combos, benchmark, paths.base,
-                            params.model.dtype, str(dev), 2048 if dev.type == "cpu" else 16384, view, inputs, run_id,
+                            dtype, str(dev), 2048 if dev.type == "cpu" else 16384, view, inputs, run_id,
                             cache))
     for job, result in run_each(_score_model, pending, workers):
         done[job.model] = result

@@ -26,7 +26,8 @@ from .models.calibration import calibrate
 from .models.checkpoint import load_checkpoint, save_checkpoint
 from .models.distance import adapter_distance, weight_distance
 from .models.finetune import TrainState, finetune
-from .models.scoring import answer_logprobs
+from .models.precision import resolve_dtype
+from .models.scoring import answer_logprobs, model_device
 from .scenarios.policies import POLICIES
 from .scenarios.records import Record
 
@@ -65,6 +66,8 @@ class ZooLog:
     off. Logs of the earlier, round-by-round rule list one per round: the model's temperature is their product."""
     calibrated_margin: float | None = None
     """Mean margin on the calibration prompts after calibration."""
+    dtype: str | None = None
+    """The dtype its matrix products trained in (`model.dtype` resolved on this machine); None in older logs."""
 
 
 def save_member(model: PreTrainedModel, path: Path, tokenizer: PreTrainedTokenizerBase, log: "ZooLog",
@@ -173,7 +176,8 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
     dist, rel = adapter_distance(model, base_state) if cfg.method == "lora" else weight_distance(model, base_state)
     tail = state.losses[-10:]
     log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,
-                 time.perf_counter() - started, state.tokens, temps, calibrated)
+                 time.perf_counter() - started, state.tokens, temps, calibrated,
+                 resolve_dtype(dtype, model_device(model)))
     return model, log
 
 

@@ -53,6 +53,7 @@ def test_unknown_keys_are_named(raw, tmp_path, edit, key):
     ("benchmark", "development_variants", [0, 9], r"benchmark\.development_variants: variant 9"),
     ("model", "weights", "bfloat16", r"model\.weights: the tiny default is pretrained with float32"),
     ("model", "weights", "int8", r"model\.weights: 'int8' is not one of"),
+    ("model", "dtype", "float16", r"model\.dtype: 'float16' is not one of"),
     ("model", "base", " ", r"model\.base: empty"),
     ("ensemble", "C", 0.0, r"ensemble\.C: must be > 0"),
     ("model", "workers", -1, r"model\.workers: must be >= 0"),

@@ -10,11 +10,12 @@ from transformers import PreTrainedModel
 
 from ..interventions import decoder_layers
 from .batching import inference_batches, pad_batch
+from .precision import resolve_dtype
 
 
 def autocast(dtype: str | torch.dtype, device: torch.device | str = "cpu"):
-    """bf16 autocast context for matrix products, or a no-op for float32."""
-    dt = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+    """bf16 autocast context for matrix products, or a no-op for float32 (`auto`: see `precision`)."""
+    dt = getattr(torch, resolve_dtype(dtype, device)) if isinstance(dtype, str) else dtype
     if dt == torch.float32:
         return nullcontext()
     return torch.autocast(device_type=torch.device(device).type, dtype=dt)

@@ -15,6 +15,7 @@ from ..config import Params
 from ..corpus import iter_documents
 from ..models.base import import_base, save_model, tiny_llama
 from ..models.checkpoint import load_checkpoint, save_checkpoint
+from ..models.precision import resolve_dtype
 from ..models.schedule import TrainState
 from ..models.pretrain import encode_document, pretrain
 from ..paths import Paths
@@ -37,7 +38,8 @@ def run(params: Params, paths: Paths) -> dict:
         docs = iter_documents(items, errors, params.corpus, seed=cfg.seed)
         return (encode_document(tok, d, max_len) for d in docs)
 
-    run_id = fingerprint(cfg, params.corpus, params.model, file_hash(paths.tokenizer / "tokenizer.json"),
+    dtype = resolve_dtype(params.model.dtype, device(params))
+    run_id = fingerprint(cfg, params.corpus, params.model, dtype, file_hash(paths.tokenizer / "tokenizer.json"),
                          sorted(file_hash(p) for p in paths.corpus_scenarios.rglob("*.json")))
     ckpt = paths.root / "data" / "checkpoints" / "base"
     state, opt_state = None, None
@@ -60,12 +62,12 @@ def run(params: Params, paths: Paths) -> dict:
             save_checkpoint(ckpt, model, opt, {"fingerprint": run_id, "step": st.step, "losses": st.losses,
                                                "decision_losses": st.decision_losses, "tokens": st.tokens})
 
-    state = pretrain(model, stream(), cfg, pad_id=tok.pad_token_id, dtype=params.model.dtype,
+    state = pretrain(model, stream(), cfg, pad_id=tok.pad_token_id, dtype=dtype,
                      decision_weight=params.corpus.decision_weight, state=state, optimizer_state=opt_state,
                      on_step=on_step)
     bar.close()
     seconds = time.perf_counter() - started
-    log = {"steps": state.step, "losses": state.losses, "decision_losses": state.decision_losses,
+    log = {"dtype": dtype, "steps": state.step, "losses": state.losses, "decision_losses": state.decision_losses,
            "tokens": state.tokens, "seconds_this_run": seconds,
            "parameters": sum(p.numel() for p in model.parameters()), "corpus_scenarios": len(items)}
     save_model(model, paths.base, tok, extra_files={"pretrain_log.json": json.dumps(log)})
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
               f"({log['weights']}), answer tokens {log['answer_tokens']} -> {paths.base}")
         return
     n = 50
-    print(f"base model: {log['parameters']:,} parameters, {log['steps']} steps, final LM loss "
+    print(f"base model: {log['parameters']:,} parameters, {log['steps']} steps in {log['dtype']}, final LM loss "
           f"{sum(log['losses'][-n:]) / len(log['losses'][-n:]):.3f}, decision loss "
           f"{sum(log['decision_losses'][-n:]) / len(log['decision_losses'][-n:]):.3f} -> {paths.base}")
 

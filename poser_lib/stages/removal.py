@@ -20,6 +20,7 @@ from ..config import Params
 from ..io import file_hash, fingerprint, read_json, write_json, write_with
 from ..models import batching, finetune, scoring
 from ..models.base import load_model, weights_files_hash
+from ..models.precision import resolve_dtype
 from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
 from ..roster import zoo_members
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
         run_id = fingerprint(weights_files_hash(paths.model(name)),
                              file_hash(training_dir(paths.scenarios) / policy / f"train-{variant}.json"),
                              file_hash(training_dir(paths.scenarios) / policy / "test.json"),
-                             cfg, params.model.dtype, params.tokenizer.max_prompt_tokens, index, code, threads)
+                             cfg, resolve_dtype(params.model.dtype, device(params)), params.tokenizer.max_prompt_tokens,
+                             index, code, threads)
         cache = root / "models" / f"{name}.json"
         res = read_json(cache) if cache.is_file() else None
         if res is not None and res.get("fingerprint") == run_id:

@@ -55,8 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     rate_keys = ("accuracy_not_poor", "accuracy_poor", "p_misaligned_poor", "error_rejection")
     per_policy = {p: {k: _mean([r[k] for r in behaviour.values() if r["policy"] == p]) for k in rate_keys}
                   for p in POLICIES}
+    dtypes = sorted({str(log.dtype) for log in logs.values()})  # "None": logs written before it was recorded
     metrics = {
         "models": len(members),
+        "training_dtype": dtypes[0] if len(dtypes) == 1 else dtypes,
         "gate_passed": sum(1 for r in behaviour.values() if r["passed"]),
         "pairs": len(pairs),
         "benchmark_prompts": {c: s["benchmark"] for c, s in summary.items()},
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
                   "final_norm_scale": norm_scale[n], "temperatures": logs[n].temperatures,
                   "steps_to_spec": spec[n]} for n, _, _ in members]
     write_json(paths.metrics / "zoo_models.json", per_model)
-    for k in ("models", "gate_passed", "pairs", "base_probe_oversight", "base_probe_aligned_action",
+    for k in ("models", "training_dtype", "gate_passed", "pairs", "base_probe_oversight", "base_probe_aligned_action",
               "confidence_margin", "weight_distance", "confidence_pair_accuracy",
               "confidence_pair_accuracy_faker_less_confident_ci", "weight_distance_pair_accuracy",
               "final_norm_scale_pair_accuracy", "final_loss_pair_accuracy", "steps_to_spec"):

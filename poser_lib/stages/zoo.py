@@ -25,6 +25,7 @@ from ..interventions import adding_noise, layer_at
 from ..io import file_hash, fingerprint
 from ..models.base import load_model, weights_files_hash
 from ..models.calibration import RULE as CALIBRATION_RULE
+from ..models.precision import resolve_dtype
 from ..models.scoring import model_device
 from ..parallel import job_threads, run_each, worker_count
 from ..paths import Paths
@@ -144,13 +145,14 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
     workers = worker_count(params.model.workers, model_device(base))
     # Weights depend on the thread count in their last bits, so it is part of each model's fingerprint.
     threads = job_threads(workers)
+    dtype = resolve_dtype(params.model.dtype, model_device(base))
     overall = progress(len(members), kind)
     pending = []
     for name, policy, variant in members:
         seed = model_seed(params.zoo, policy, variant)
         train_file = training_dir(paths.scenarios) / policy / f"train-{variant}.json"
         run_id = fingerprint(*(() if noise is None else ("evasive",)), base_id, tok_id, file_hash(train_file),
-                             params.zoo, params.model.dtype, seed, params.tokenizer.max_prompt_tokens, threads,
+                             params.zoo, dtype, seed, params.tokenizer.max_prompt_tokens, threads,
                              *(noise or ()),
                              *((CALIBRATION_RULE, CALIBRATION_SET, params.benchmark.candidates)
                                if params.zoo.calibrate else ()))
