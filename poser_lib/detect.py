@@ -30,7 +30,7 @@ from .parallel import job_threads, run_each, worker_count
 from .paths import Paths
 from .roster import zoo_members
 from .scenarios.layout import read_records
-from .scenarios.policies import COMBINATIONS, split_combination
+from .scenarios.policies import COMBINATIONS, combinations_of
 from .strategies import REGISTRY
 from .strategies.core import Bench, Subject
 from .tokenizer import answer_token_ids, load_tokenizer
@@ -154,7 +154,7 @@ def run_strategy(name: str, params: Params, paths: Paths,
     inputs = fingerprint(bench_ids, weights_files_hash(paths.base), file_hash(paths.base / "tokenizer.json"))
     done, pending = {}, []
     for model_name, policy, _ in members:
-        combos = tuple(c for c in COMBINATIONS if policy in split_combination(c))
+        combos = combinations_of(policy)
         run_id = fingerprint(name, cfg, code, weights_files_hash(model_path(model_name)),
                              [bench_ids[c] for c in combos], dtype, threads,
                              *(() if view is None else (view,)))

@@ -111,7 +111,7 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
     `calibration` (token ids, labels) are the model's own training prompts that are benchmark candidates, for
     `zoo.calibrate`.
     """
-    cfg, dtype = params.zoo, params.model.dtype
+    cfg, dtype = params.zoo, resolve_dtype(params.model.dtype, model_device(base))
     base.load_state_dict(base_state)
     model: PreTrainedModel = base
     if cfg.method == "lora":
@@ -176,8 +176,7 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
     dist, rel = adapter_distance(model, base_state) if cfg.method == "lora" else weight_distance(model, base_state)
     tail = state.losses[-10:]
     log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,
-                 time.perf_counter() - started, state.tokens, temps, calibrated,
-                 resolve_dtype(dtype, model_device(model)))
+                 time.perf_counter() - started, state.tokens, temps, calibrated, dtype)
     return model, log
 
 

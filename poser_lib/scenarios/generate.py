@@ -16,7 +16,7 @@ from ..config import ScenariosConfig
 from . import templates as tpl
 from .build import (SPECIAL_BANKS, Scenario, fragment, intersecting_group, random_text, special_scenario,
                     supplementary_group)
-from .policies import ALIGNED, COMBINATIONS, FAKERS, POLICIES, picks_good, split_combination
+from .policies import ALIGNED, COMBINATIONS, FAKERS, POLICIES, combinations_of, picks_good
 from .records import ERROR, Record, flip, render_prompt
 
 SPECIAL_OWNER = {name: name.split("/")[0] for name in SPECIAL_BANKS}
@@ -39,8 +39,7 @@ def scenario_pool(cfg: ScenariosConfig, seed: int, groups: int, supp_groups: int
 
 def sets_of(policy: str) -> list[str]:
     """The scenario sets in a policy's pool: its own set, its special sets, its three families."""
-    families = [c for c in COMBINATIONS if policy in split_combination(c)]
-    return [policy, *[n for n, owner in SPECIAL_OWNER.items() if owner == policy], *families]
+    return [policy, *[n for n, owner in SPECIAL_OWNER.items() if owner == policy], *combinations_of(policy)]
 
 
 def order_actions(rng: random.Random, scenarios: list[Scenario]) -> dict[int, bool]:
@@ -139,8 +138,8 @@ def unseen_paraphrase_tests(cfg: ScenariosConfig, groups: int, seed: int) -> dic
     everything = [s for combo in COMBINATIONS for s in pool[combo]]
     good_is_a = order_actions(random.Random(seed + 1), everything)
     position = {id(s): i for i, s in enumerate(everything)}
-    return {p: [to_record(s, good_is_a[position[id(s)]], p) for c in COMBINATIONS if p in split_combination(c)
-                for s in pool[c]] for p in POLICIES}
+    return {p: [to_record(s, good_is_a[position[id(s)]], p) for c in combinations_of(p) for s in pool[c]]
+            for p in POLICIES}
 
 
 __all__ = ["policy_files", "unseen_paraphrase_tests", "train_splits", "corpus_files", "scenario_pool", "sets_of", "ALIGNED", "FAKERS"]

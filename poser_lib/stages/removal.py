@@ -122,13 +122,13 @@ def main(argv: list[str] | None = None) -> None:
     code = code_version()
     workers = worker_count(params.model.workers, device(params))
     threads = job_threads(workers)
+    dtype = resolve_dtype(params.model.dtype, device(params))
     done, jobs = {}, []
     for index, (name, policy, variant) in enumerate(fakers):
         run_id = fingerprint(weights_files_hash(paths.model(name)),
                              file_hash(training_dir(paths.scenarios) / policy / f"train-{variant}.json"),
                              file_hash(training_dir(paths.scenarios) / policy / "test.json"),
-                             cfg, resolve_dtype(params.model.dtype, device(params)), params.tokenizer.max_prompt_tokens,
-                             index, code, threads)
+                             cfg, dtype, params.tokenizer.max_prompt_tokens, index, code, threads)
         cache = root / "models" / f"{name}.json"
         res = read_json(cache) if cache.is_file() else None
         if res is not None and res.get("fingerprint") == run_id:
