@@ -43,9 +43,9 @@ def test_strategy_is_finite_deterministic_and_leaves_the_model_alone(name, subje
     # The attention kernel the pipeline gives this strategy (detect.run_strategy): SDPA unless it reads weights.
     for_reading(subject.model, attention_weights=REGISTRY[name].needs_attention)
     cfg = parse_configs({name: FAST.get(name, {})})[name]
-    before = weights_hash(subject.model)
+    before, attention = weights_hash(subject.model), subject.model.config._attn_implementation
     first = REGISTRY[name].score(subject, bench, cfg)
-    assert weights_hash(subject.model) == before
+    assert weights_hash(subject.model) == before and subject.model.config._attn_implementation == attention
     assert all(p.grad is None for p in subject.model.parameters())
     assert first.scores and all(torch.isfinite(torch.tensor(list(s.values()))).all() for s in first.scores.values())
     second = REGISTRY[name].score(subject, bench, cfg)

@@ -24,6 +24,10 @@ from .registry import register
 
 def _train_copy(subject: Subject, method: str, cfg: Config):
     model = copy.deepcopy(subject.model)
+    # Train with eager attention, as the zoo does. On a GPU the subject reads through fused SDPA, and training
+    # through it made the LoRA copy's score NaN after one step (a bf16 LoRA zoo on an H200, 2026-11-28; eager:
+    # finite). On a CPU the detector stages read eagerly already, so nothing changes there.
+    model.set_attn_implementation("eager")
     if method == "lora":
         from peft import LoraConfig, get_peft_model
 
