@@ -106,8 +106,8 @@ class ModelConfig:
     tiny: TinyModelConfig = field(default_factory=TinyModelConfig)
     dtype: str = choices("auto", "bfloat16", "float32", default="float32")
     """Autocast dtype of matrix products in training and inference. float32 by default, so that the tiny zoo is
-    the same kind of zoo on every CPU (a bfloat16 zoo had a confound a float32 one lacks: README, "Trained in
-    float32"); `auto`: bfloat16 where the hardware has bfloat16 matrix instructions (a CPU with AMX or
+    the same kind of zoo on every CPU (a bfloat16 zoo had a confound a float32 one lacks: README, "bfloat16
+    against float32"); `auto`: bfloat16 where the hardware has bfloat16 matrix instructions (a CPU with AMX or
     AVX512-BF16, a CUDA GPU that supports it), else float32 (`models/precision.py`)."""
     weights: str = choices("float32", "bfloat16", default="float32")
     """Storage dtype of an imported base's weights (bfloat16 halves a large model's memory on a GPU); the tiny
