@@ -4,11 +4,11 @@ Prints (0) the CPU, whether it has bfloat16 matrix instructions, and what a stag
 loop cost here (the baseline through which stage times from two machines compare); (1) the peak of a large
 matrix product in float32 and bfloat16, measured now; (2) training throughput of the default base model in
 pretraining and in zoo fine-tuning in both dtypes, marking the one `model.dtype` resolves to here (tokens/s,
-achieved FLOP/s, share of the peak of that dtype read just before and just after it), zoo fine-tuning also as the zoo stage runs it on a CPU (one
-one-thread process per core, summed); (3) how the detector stages read models: prompts/s of one process using
-every thread against one-thread worker processes side by side (`parallel.run_each`), and of small against large
-forward batches; (4) the wall time and peak memory of every stage of the last pipeline run (`runs/timings/`,
-written by each stage as it ends), or a note if there was none.
+achieved FLOP/s, share of the peak of that dtype read just before and just after it), zoo fine-tuning also as
+the zoo stage runs it on a CPU (one one-thread process per core, summed); (3) how the detector stages read
+models: prompts/s of one process using every thread against one-thread worker processes side by side
+(`parallel.run_each`), and of small against large forward batches; (4) the wall time and peak memory of every
+stage of the last pipeline run (`runs/timings/`, written by each stage as it ends), or a note if there was none.
 
 FLOPs are counted as 6 x (non-embedding parameters) per token, plus attention (12 x layers x d_model x
 positions / 2 for the causal half) and the LM head where logits are computed: the usual dense-transformer

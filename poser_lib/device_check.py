@@ -30,10 +30,10 @@ import yaml
 
 from .config import PROJECT_ROOT, load_params
 from .smoke import merge
+from .strategies.configs import CONFIGS
 
 UP_TO_REPORT = ["scenarios", "tokenizer", "base", "probes", "zoo", "behaviour", "benchmark", "report"]
-STRATEGIES = ["random", "confidence", "weight_distance", "belief_steering", "noise_injection", "learning_speed",
-              "suspicious_concepts", "decision_speed", "attentiveness"]
+STRATEGIES = list(CONFIGS)  # every detector, in params.yaml's order
 AFTER_STRATEGIES = ["control_untempered", "evaluate", "removal"]
 METRICS = ["zoo.json", "base_probes.json", "strategies.json", "controls.json", "removal.json"]
 
@@ -54,8 +54,7 @@ class Runner:
         folder = self.work / run
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-        load_params(folder / "params.yaml")
+        write_params(folder, params)
         return folder
 
     def stage(self, run: str, folder: Path, name: str, *args: str) -> bool:
@@ -101,6 +100,12 @@ class Runner:
             if path.exists():
                 metrics[name] = json.loads(path.read_text())
         (self.out / "device_check.json").write_text(json.dumps(self.report, indent=1))
+
+
+def write_params(folder: Path, params: dict) -> None:
+    """`params` as `folder`'s params.yaml, checked now (a bad overlay fails here, with the key named)."""
+    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    load_params(folder / "params.yaml")
 
 
 def gpu_facts() -> dict:
@@ -153,8 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     if "default_cuda" in runs:
         folder = runner.folder("default_cuda", merge(default, on_gpu))
         if runner.stages("default_cuda", folder, UP_TO_REPORT):
-            (folder / "params.yaml").write_text(yaml.safe_dump(merge(default, merge(on_gpu, {
-                "model": {"dtype": "bfloat16"}})), sort_keys=False))
+            write_params(folder, merge(default, merge(on_gpu, {"model": {"dtype": "bfloat16"}})))
             runner.stages("default_cuda_bf16zoo", folder, ["zoo", "behaviour", "benchmark", "report"])
     print(json.dumps({k: v for k, v in runner.report.items() if not isinstance(v, dict)}))
 
