@@ -1,18 +1,21 @@
 """Run the pipeline's stages on a CUDA GPU without DVC or papermill, and write what each did to one JSON file.
 
-Three runs, each in its own folder, each stage as `python -m poser_lib.stages.<name>` (what `dvc.yaml` runs):
+Four runs, each in its own folder, each stage as `python -m poser_lib.stages.<name>` (what `dvc.yaml` runs):
 
 - `smoke_cuda`: the smoke profile on the GPU up to the report;
 - `hf_lora`: `smoke_cuda`'s base, a local Hugging Face folder, imported (`model.base: <folder>`,
   bfloat16 weights and matrix products), a LoRA zoo through peft, every detector on it;
 - `default_cuda`: the default params on the GPU up to the report, in float32 (`model.dtype` as in params.yaml),
-  then the zoo again in bfloat16 on the same float32 base (`default_cuda_bf16zoo`), which separates the
-  fine-tuning's precision from the base's.
+  then the zoo again in bfloat16 on the same float32 base (`default_cuda_bf16zoo`);
+- `precision`: the default params with `--variants` models per policy (3: 81 pairs, a third of the time) and a
+  float32 base of `--base-seed`, then the zoo to the report in each of `--zoo-dtypes` on that same base
+  (`precision_bf16zoo`, `precision_fp32zoo`), the gate's thresholds off (its rates still reported). It separates
+  the fine-tuning's precision from the base's (README: "Which makes the gap: the base").
 
 Each stage gets what is left of a deadline, so a run cut short still reports what finished.
 
-    python -m poser_lib.device_check OUT_DIR [--seconds 540] [--runs hf_lora,smoke_cuda,default_cuda]
-        [--strategies random,...]
+    python -m poser_lib.device_check OUT_DIR [--seconds 540] [--runs hf_lora,smoke_cuda,default_cuda,precision]
+        [--strategies random,...] [--variants 3] [--zoo-dtypes bfloat16,float32] [--base-seed 0]
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ UP_TO_REPORT = ["scenarios", "tokenizer", "base", "probes", "zoo", "behaviour", 
 STRATEGIES = list(CONFIGS)  # every detector, in params.yaml's order
 AFTER_STRATEGIES = ["control_untempered", "evaluate", "removal"]
 METRICS = ["zoo.json", "base_probes.json", "strategies.json", "controls.json", "removal.json"]
+ZOO_METRICS = ["zoo.json", "zoo_models.json"]
 
 
 class Runner:
@@ -95,7 +99,7 @@ class Runner:
     def save(self, run: str, folder: Path) -> None:
         """Write the report with `run`'s metrics so far into `out`, one file (a cut-short call still returns it)."""
         metrics = self.report.setdefault("metrics", {}).setdefault(run, {})
-        for name in METRICS:
+        for name in METRICS + ZOO_METRICS[1:]:
             path = folder / "metrics" / name
             if path.exists():
                 metrics[name] = json.loads(path.read_text())
@@ -127,6 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/poser_device_check"))
     parser.add_argument("--runs", default="hf_lora,smoke_cuda,default_cuda", help="which runs, comma-separated")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="the hf_lora run's detectors")
+    parser.add_argument("--variants", type=int, default=3, help="the precision run's models per policy")
+    parser.add_argument("--zoo-dtypes", default="bfloat16,float32", help="the precision run's zoos, in order")
+    parser.add_argument("--base-seed", type=int, default=0, help="the precision run's base: its init and data seed")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     runner = Runner(args.work, args.out, args.seconds)
@@ -140,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     # detectors, the smoke profile's other stages), then the default zoo in both precisions, while time is left.
     runs = set(args.runs.split(","))
     folder = runner.folder("smoke_cuda", merge(smoke, on_gpu))
-    if runner.stages("smoke_cuda", folder, UP_TO_REPORT[:3]):
+    if runs & {"hf_lora", "smoke_cuda"} and runner.stages("smoke_cuda", folder, UP_TO_REPORT[:3]):
         if "hf_lora" in runs:
             hf_base = args.work / "hf_base"
             shutil.rmtree(hf_base, ignore_errors=True)
@@ -159,7 +166,25 @@ def main(argv: list[str] | None = None) -> None:
         folder = runner.folder("default_cuda", merge(default, on_gpu))
         if runner.stages("default_cuda", folder, UP_TO_REPORT):
             write_params(folder, merge(default, merge(on_gpu, {"model": {"dtype": "bfloat16"}})))
-            runner.stages("default_cuda_bf16zoo", folder, ["zoo", "behaviour", "benchmark", "report"])
+            runner.stages("default_cuda_bf16zoo", folder, UP_TO_REPORT[4:])
+
+    if "precision" in runs:
+        fewer = merge(default, merge(on_gpu, {
+            "scenarios": {"variants": args.variants},
+            "benchmark": {"development_variants": list(range(max(1, args.variants - 1)))},
+            "removal": {"variants": [args.variants - 1]},
+            "model": {"tiny": {"seed": args.base_seed}}, "pretrain": {"seed": args.base_seed},
+            # The gate reports each model's rates (zoo.json) but stops nothing here: one model just under a
+            # threshold must not cost the comparison the run is for.
+            "gate": {key: 0.0 for key in default["gate"]}}))
+        folder = runner.folder("precision", fewer)
+        if runner.stages("precision", folder, UP_TO_REPORT[:4]):
+            for dtype in args.zoo_dtypes.split(","):
+                run = {"bfloat16": "precision_bf16zoo", "float32": "precision_fp32zoo"}[dtype]
+                write_params(folder, merge(fewer, {"model": {"dtype": dtype}}))
+                for name in ZOO_METRICS:  # so a run cut short cannot report the previous zoo's figures as its own
+                    (folder / "metrics" / name).unlink(missing_ok=True)
+                runner.stages(run, folder, UP_TO_REPORT[4:])
     print(json.dumps({k: v for k, v in runner.report.items() if not isinstance(v, dict)}))
 
 

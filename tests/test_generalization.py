@@ -105,3 +105,12 @@ def test_a_track_is_scored_at_the_main_setting_never_chosen_on_it(tmp_path):
     out = score_track(tmp_path, {"s/v": "x"}, pairs, lambda m: m.startswith("f"), seed=0, resamples=20, level=0.95)
     assert out["s/v"]["setting"] == "x" and out["s/v"]["accuracy"] == 0.0 and out["s/v"]["auroc"] == 0.0
     assert out["s/v"]["ci"] == [0.0, 0.0]
+
+
+def test_missing_scores_name_the_strategy_and_file(tmp_path):
+    from poser_lib.paths import Paths
+    from poser_lib.scores import read_scores
+
+    with pytest.raises(FileNotFoundError, match=r"strategies/noise_injection/scores.csv: no scores for "
+                                                r"strategies.noise_injection"):
+        read_scores(Paths(tmp_path), "noise_injection")

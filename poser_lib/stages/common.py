@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import os
 import random
 import resource
 import sys
@@ -67,6 +68,9 @@ def setup_torch(params: Params) -> None:
     transformers.utils.logging.disable_progress_bar()
     if params.model.threads:
         torch.set_num_threads(params.model.threads)
+    # cuBLAS is deterministic only with a fixed workspace; read when its first handle is made, so set it before
+    # any CUDA work (a user's own setting wins). Nothing reads it on a CPU.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
