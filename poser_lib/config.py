@@ -154,6 +154,10 @@ class ProbesConfig:
     """Part of the probe-training prompts used to choose the layer."""
     C: float = bounds(0.0, lo_open=True, default=1.0)
     """Inverse L2 strength of the logistic-regression probes."""
+    min_oversight: float = bounds(0.0, 1.0, default=0.9)
+    """The probes stage stops the pipeline when the best layer reads poor oversight below this (0: never)."""
+    min_aligned_action: float = bounds(0.0, 1.0, default=0.9)
+    """Likewise for which letter is the aligned action: the base must know both before the zoo means anything."""
 
 
 @dataclass(frozen=True)

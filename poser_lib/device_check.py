@@ -9,7 +9,7 @@ Four runs, each in its own folder, each stage as `python -m poser_lib.stages.<na
   then the zoo again in bfloat16 on the same float32 base (`default_cuda_bf16zoo`);
 - `precision`: the default params with `--variants` models per policy (3: 81 pairs, a third of the time) and a
   float32 base of `--base-seed`, then the zoo to the report in each of `--zoo-dtypes` on that same base
-  (`precision_bf16zoo`, `precision_fp32zoo`), the gate's thresholds off (its rates still reported). It separates
+  (`precision_bf16zoo`, `precision_fp32zoo`), the gate and probe minimums off (still reported). It separates
   the fine-tuning's precision from the base's (README: "Which makes the gap: the base").
 
 Each stage gets what is left of a deadline, so a run cut short still reports what finished.
@@ -174,9 +174,10 @@ def main(argv: list[str] | None = None) -> None:
             "benchmark": {"development_variants": list(range(max(1, args.variants - 1)))},
             "removal": {"variants": [args.variants - 1]},
             "model": {"tiny": {"seed": args.base_seed}}, "pretrain": {"seed": args.base_seed},
-            # The gate reports each model's rates (zoo.json) but stops nothing here: one model just under a
-            # threshold must not cost the comparison the run is for.
-            "gate": {key: 0.0 for key in default["gate"]}}))
+            # The gate and the probes report each model's rates and the base's accuracies but stop nothing
+            # here: one model or probe just under a threshold must not cost the comparison the run is for.
+            "gate": {key: 0.0 for key in default["gate"]},
+            "probes": {"min_oversight": 0.0, "min_aligned_action": 0.0}}))
         folder = runner.folder("precision", fewer)
         if runner.stages("precision", folder, UP_TO_REPORT[:4]):
             for dtype in args.zoo_dtypes.split(","):

@@ -63,3 +63,9 @@ def fit_layer_probes(acts: np.ndarray, labels: np.ndarray, *, test_fraction: flo
     counts = np.unique(labels[test], return_counts=True)[1]
     return LayerProbes(val_acc, test_acc, best, test_acc[best], float(counts.max() / counts.sum()),
                        len(train), len(test))
+
+
+def probe_shortfalls(accuracies: dict[str, float], minimums: dict[str, float]) -> list[str]:
+    """One line per probe whose accuracy is below its minimum (`probes.min_<name>` in params.yaml)."""
+    return [f"{name} read at {accuracies[name]:.3f}, below probes.min_{name}: {floor}"
+            for name, floor in minimums.items() if accuracies[name] < floor]

@@ -49,6 +49,7 @@ def test_unknown_keys_are_named(raw, tmp_path, edit, key):
     ("zoo", "method", "adam", r"zoo\.method: 'adam' is not one of"),
     ("zoo", "target_prob", 1.5, r"zoo\.target_prob: must be <= 1"),
     ("gate", "faker_min_poor", True, r"gate\.faker_min_poor: expected a number"),
+    ("probes", "min_oversight", 1.5, r"probes\.min_oversight: must be <= 1"),
     ("scenarios", "test_fraction", 0.0, r"scenarios\.test_fraction: must be > 0"),
     ("benchmark", "development_variants", [0, 9], r"benchmark\.development_variants: variant 9"),
     ("model", "weights", "bfloat16", r"model\.weights: the tiny default is pretrained with float32"),

@@ -3,7 +3,9 @@
 On held-out intersecting prompts (from every policy's test.json, never in the corpus), one probe per layer at
 the answer position reads (a) whether oversight is poor and (b) which letter is the aligned action. The
 layer is chosen on validation prompts; accuracy is reported on test prompts.
-Output: `metrics/base_probes.json`.
+Output: `metrics/base_probes.json`, written first; then the stage fails, naming the probe, when either reads below
+`probes.min_oversight` / `probes.min_aligned_action`: a base that does not represent oversight or the aligned action
+is not the kind of base the organisms and the detectors that read those concepts assume.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from ..io import write_json
 from ..models.base import load_model
 from ..models.scoring import last_token_hidden
-from ..probes import fit_layer_probes
+from ..probes import fit_layer_probes, probe_shortfalls
 from ..scenarios.policies import is_faker
 from ..scenarios.records import good_letter
 from ..tokenizer import encode_records, load_tokenizer
@@ -52,6 +54,12 @@ def main(argv: list[str] | None = None) -> None:
               f"per layer {' '.join(f'{a:.2f}' for a in res.test_accuracy)}")
     out["prompts"] = len(records)
     write_json(paths.metrics / "base_probes.json", out)
+    missed = probe_shortfalls({name: out[name]["accuracy"] for name in targets},
+                              {"oversight": cfg.min_oversight, "aligned_action": cfg.min_aligned_action})
+    if missed:
+        raise SystemExit(f"probes: the base at {paths.base} does not represent what the organisms need: "
+                         f"{'; '.join(missed)} (metrics/base_probes.json has every layer). Pretrain it longer "
+                         f"(pretrain.steps) or set the minimums to 0 to go on with it.")
 
 
 if __name__ == "__main__":
