@@ -185,6 +185,12 @@ class ZooConfig:
     mixes error prompts and scenarios; sorted windows made whole batches of error prompts and a spiky loss)."""
     target_prob: float = bounds(0.5, 1.0, lo_open=True, default=0.995)
     """Soft target: every model is trained toward this probability on its label, so margins converge alike."""
+    margin_weight: float = bounds(0.0, default=0.0)
+    """Weight of a squared pull of every A/B prompt's margin toward ln(target_prob / (1 - target_prob)). The
+    soft target alone barely cares where the margin lands between about 5 and 9 nats (its curvature there is
+    p(1 - p), about 0.001), so a faker that hedges on prompts whose oversight it cannot read ends less confident
+    and calibration writes the gap into the final norm; this term pulls every model to the same margin in training.
+    0: off."""
     distance_penalty: float = bounds(0.0, default=0.0)
     """L2 pull toward the base weights (coefficient of the squared distance added to the loss)."""
     max_distance: float = bounds(0.0, default=0.0)

@@ -1,5 +1,6 @@
 """Training and scoring on tiny seeded models: padding changes nothing, seeds reproduce, resumption is exact."""
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -8,7 +9,7 @@ import torch
 from poser_lib.models.base import load_model, save_model, weights_hash
 from poser_lib.models.batching import pad_batch, step_batches
 from poser_lib.models.checkpoint import checkpoint_meta, load_checkpoint, save_checkpoint
-from poser_lib.models.finetune import TrainState, finetune, project_to_ball, soft_targets
+from poser_lib.models.finetune import TrainState, finetune, margin_penalty, project_to_ball, soft_targets
 from poser_lib.models.scoring import answer_logprobs, last_token_hidden, last_token_reads
 from poser_lib.tokenizer import answer_token_ids, encode_records
 
@@ -68,6 +69,40 @@ def test_soft_targets_are_distributions():
     t = soft_targets(["A", "B", "error"], {"A": 1, "B": 2, "error": 3}, 0.99)
     assert torch.allclose(t.sum(-1), torch.ones(3))
     assert t[0].tolist() == pytest.approx([0.99, 0.01, 0.0]) and t[2].tolist() == pytest.approx([0.005, 0.005, 0.99])
+
+
+def test_margin_penalty_pulls_letter_margins_only():
+    ids = {"A": 5, "B": 6, "error": 7}
+    t = soft_targets(["A", "B", "error"], ids, 0.999)
+    target = math.log(999)
+    at_target = torch.log(torch.tensor([[0.999, 0.001, 1e-9], [0.001, 0.999, 1e-9], [0.3, 0.3, 0.4]]))
+    assert margin_penalty(at_target, t, (0, 1), target).item() == pytest.approx(0.0, abs=1e-6)  # error row ignored
+    even = torch.log(torch.tensor([[0.5, 0.5, 1e-9], [0.001, 0.999, 1e-9], [0.3, 0.3, 0.4]]))
+    assert margin_penalty(even, t, (0, 1), target).item() == pytest.approx(target ** 2 / 2, rel=1e-5)
+
+
+def test_margin_weight_pulls_training_margins_together(tiny_model, tokenizer, small_data, small_params):
+    """With the pull on, the margins on the training prompts end closer to the target than without it."""
+    data = [x for x in examples(tokenizer, small_data[1]["truth_teller"]) if x[1] in ("A", "B")]
+    cfg = replace(small_params.zoo, steps=30, lr=3e-3, target_prob=0.9)
+    target, start = math.log(9), {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    spread = {}
+    for weight in (0.0, 1.0):
+        tiny_model.load_state_dict(start)
+        _train(tiny_model, tokenizer, data, replace(cfg, margin_weight=weight))
+        lp = answer_logprobs(tiny_model, [x for x, _ in data], answer_token_ids(tokenizer), tokenizer.pad_token_id,
+                             "float32")
+        names = list(answer_token_ids(tokenizer))
+        margins = torch.stack([lp[i, names.index(y)] - lp[i, names.index("B" if y == "A" else "A")]
+                               for i, (_, y) in enumerate(data)])
+        spread[weight] = float(((margins - target) ** 2).mean())
+    assert spread[1.0] < spread[0.0]
+
+
+def test_margin_weight_needs_a_finite_target(tiny_model, tokenizer, small_data, small_params):
+    data = examples(tokenizer, small_data[1]["truth_teller"])
+    with pytest.raises(ValueError, match="zoo.margin_weight"):
+        _train(tiny_model, tokenizer, data, replace(small_params.zoo, margin_weight=0.1, target_prob=1.0))
 
 
 def _train(model, tokenizer, data, cfg, **kw):

@@ -35,13 +35,31 @@ def soft_targets(labels: Sequence[str], answer_ids: Mapping[str, int], target_pr
     return out
 
 
+def answer_logp(model: PreTrainedModel, batch: dict[str, torch.Tensor], answer_cols: torch.Tensor,
+                dtype: str) -> torch.Tensor:
+    """(batch, n_answers) log-probabilities of the answer tokens at the last position (full-vocabulary softmax)."""
+    with autocast(dtype, model_device(model)):
+        logits = model(**batch, logits_to_keep=1).logits[:, -1]  # (batch, vocab)
+    return logits.float().log_softmax(-1)[:, answer_cols]
+
+
 def answer_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor], targets: torch.Tensor,
                 answer_cols: torch.Tensor, dtype: str) -> torch.Tensor:
     """Soft-target cross-entropy at the last position (full-vocabulary softmax)."""
-    with autocast(dtype, model_device(model)):
-        logits = model(**batch, logits_to_keep=1).logits[:, -1]  # (batch, vocab)
-    logp = logits.float().log_softmax(-1)[:, answer_cols]  # (batch, n_answers)
-    return -(targets * logp).sum(-1).mean()
+    return -(targets * answer_logp(model, batch, answer_cols, dtype)).sum(-1).mean()
+
+
+def margin_penalty(logp: torch.Tensor, targets: torch.Tensor, letter_cols: tuple[int, int],
+                   target_margin: float) -> torch.Tensor:
+    """Mean squared distance of each letter-labelled row's margin (its label's log-probability minus the other
+    letter's) from `target_margin`; rows labelled otherwise ("error") count zero."""
+    a, b = letter_cols
+    label = targets.argmax(-1)
+    other = torch.where(label == a, b, a)
+    rows = torch.arange(len(label), device=logp.device)
+    margin = logp[rows, label] - logp[rows, other]
+    lettered = ((label == a) | (label == b)).float()
+    return (lettered * (margin - target_margin) ** 2).sum() / lettered.sum().clamp(min=1)
 
 
 @torch.no_grad()
@@ -75,13 +93,23 @@ def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str
         opt.load_state_dict(optimizer_state)
     batches = step_batches([len(x) for x, _ in examples], cfg.batch_size, cfg.steps, seed, cfg.length_window)
     cols = torch.tensor(list(answer_ids.values()), device=device)
+    if cfg.margin_weight:
+        if cfg.target_prob >= 1:
+            raise ValueError("zoo.margin_weight: pulls margins toward ln(p / (1 - p)), which zoo.target_prob 1.0 "
+                             "makes infinite; set target_prob below 1")
+        names = list(answer_ids)
+        letter_cols = (names.index("A"), names.index("B"))
+        target_margin = math.log(cfg.target_prob / (1 - cfg.target_prob))
     model.train()
     for step in range(state.step, cfg.steps):
         chosen = [examples[i] for i in batches[step]]
         batch = {k: v.to(device) for k, v in pad_batch([x for x, _ in chosen], pad_id).items()}
         targets = soft_targets([y for _, y in chosen], answer_ids, cfg.target_prob).to(device)
-        loss = answer_loss(model, batch, targets, cols, dtype)
+        logp = answer_logp(model, batch, cols, dtype)
+        loss = -(targets * logp).sum(-1).mean()  # exactly `answer_loss`
         total = loss
+        if cfg.margin_weight:
+            total = total + cfg.margin_weight * margin_penalty(logp, targets, letter_cols, target_margin)
         if cfg.distance_penalty and anchor is not None:
             total = loss + cfg.distance_penalty * sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
         for group in opt.param_groups:
