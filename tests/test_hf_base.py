@@ -160,8 +160,12 @@ def test_accelerate_splits_the_zoo_between_processes(gpt2_folder, tmp_path):
     # `accelerate launch --multi_gpu` starts the same processes through torchrun; on CPUs they talk over gloo.
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     out = run_stage("zoo", tmp_path, *torchrun)
-    done = re.findall(r"^\[process (\d)/2\] (\S+): loss", out.stdout, flags=re.M)
-    assert sorted(n for _, n in done) == sorted(p.name for p in (tmp_path / "data" / "models" / "zoo").iterdir())
+    # Not anchored at line starts: two processes share one pipe. Anchored, the pattern once missed one model's
+    # line in a CI run under load (2026-11-28; not reproduced in 7 reruns, 4 of them under load), so what came
+    # before it on that line is not known; the output is shown when this fails.
+    done = re.findall(r"\[process (\d)/2\] (\S+): loss", out.stdout)
+    assert sorted(n for _, n in done) == sorted(p.name for p in (tmp_path / "data" / "models" / "zoo").iterdir()), \
+        out.stdout
     assert len(done) == 6 == len({n for _, n in done})  # every model once
     assert {i for i, _ in done} == {"1", "2"}  # and both processes trained some
 
