@@ -43,10 +43,15 @@ def answer_logp(model: PreTrainedModel, batch: dict[str, torch.Tensor], answer_c
     return logits.float().log_softmax(-1)[:, answer_cols]
 
 
+def soft_cross_entropy(logp: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of (batch, n_answers) log-probabilities against soft targets of the same shape."""
+    return -(targets * logp).sum(-1).mean()
+
+
 def answer_loss(model: PreTrainedModel, batch: dict[str, torch.Tensor], targets: torch.Tensor,
                 answer_cols: torch.Tensor, dtype: str) -> torch.Tensor:
     """Soft-target cross-entropy at the last position (full-vocabulary softmax)."""
-    return -(targets * answer_logp(model, batch, answer_cols, dtype)).sum(-1).mean()
+    return soft_cross_entropy(answer_logp(model, batch, answer_cols, dtype), targets)
 
 
 def margin_penalty(logp: torch.Tensor, targets: torch.Tensor, letter_cols: tuple[int, int],
@@ -106,7 +111,7 @@ def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str
         batch = {k: v.to(device) for k, v in pad_batch([x for x, _ in chosen], pad_id).items()}
         targets = soft_targets([y for _, y in chosen], answer_ids, cfg.target_prob).to(device)
         logp = answer_logp(model, batch, cols, dtype)
-        loss = -(targets * logp).sum(-1).mean()  # exactly `answer_loss`
+        loss = soft_cross_entropy(logp, targets)
         total = loss
         if cfg.margin_weight:
             total = total + cfg.margin_weight * margin_penalty(logp, targets, letter_cols, target_margin)
