@@ -99,6 +99,19 @@ def test_margin_weight_pulls_training_margins_together(tiny_model, tokenizer, sm
     assert spread[1.0] < spread[0.0]
 
 
+def test_margin_weight_still_counts_beside_the_distance_penalty(tiny_model, tokenizer, small_data, small_params):
+    data = examples(tokenizer, small_data[1]["truth_teller"])
+    cfg = replace(small_params.zoo, distance_penalty=0.01, target_prob=0.9)
+    start = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    hashes = []
+    for weight in (0.0, 1.0):
+        tiny_model.load_state_dict(start)
+        _train(tiny_model, tokenizer, data, replace(cfg, margin_weight=weight),
+               anchor=[p.detach().clone() for p in tiny_model.parameters()])
+        hashes.append(weights_hash(tiny_model))
+    assert hashes[0] != hashes[1]
+
+
 def test_margin_weight_needs_a_finite_target(tiny_model, tokenizer, small_data, small_params):
     data = examples(tokenizer, small_data[1]["truth_teller"])
     with pytest.raises(ValueError, match="zoo.margin_weight"):

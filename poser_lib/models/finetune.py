@@ -116,7 +116,7 @@ def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str
         if cfg.margin_weight:
             total = total + cfg.margin_weight * margin_penalty(logp, targets, letter_cols, target_margin)
         if cfg.distance_penalty and anchor is not None:
-            total = loss + cfg.distance_penalty * sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
+            total = total + cfg.distance_penalty * sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg, cfg.steps)
         opt.zero_grad(set_to_none=True)
