@@ -142,6 +142,9 @@ class PretrainConfig:
     log_every: int = bounds(1, default=50)
     checkpoint_every: int = bounds(1, default=250)
     """Steps between resumable checkpoints."""
+    snapshot_every: int = bounds(0, default=250)
+    """Steps between weight snapshots kept with the base (`snapshots/`); the probes stage reads each, so when
+    pretraining came to represent oversight and the aligned action is measured in every run (0: none)."""
 
 
 @dataclass(frozen=True)

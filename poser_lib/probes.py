@@ -7,12 +7,18 @@ is picked on validation prompts and its accuracy reported on test prompts it nev
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from .config import ProbesConfig
+from .scenarios.layout import PolicyData
+from .scenarios.policies import is_faker
+from .scenarios.records import Record, good_letter
 
 
 @dataclass(frozen=True)
@@ -69,3 +75,30 @@ def probe_shortfalls(accuracies: dict[str, float], minimums: dict[str, float]) -
     """One line per probe whose accuracy is below its minimum (`probes.min_<name>` in params.yaml)."""
     return [f"{name} read at {accuracies[name]:.3f}, below probes.min_{name}: {floor}"
             for name, floor in minimums.items() if accuracies[name] < floor]
+
+
+def probe_prompts(data: Mapping[str, PolicyData], cfg: ProbesConfig) -> list[tuple[Record, str]]:
+    """`cfg.prompts` held-out intersecting prompts (every policy's test.json, never in the corpus), seeded, each
+    with its aligned letter."""
+    seen: dict[str, tuple[Record, str]] = {}
+    for policy, d in sorted(data.items()):
+        for rec in d.test:
+            if rec.is_scenario and rec.complexity_level is not None and rec.prompt not in seen:
+                seen[rec.prompt] = (rec, good_letter(rec, is_faker(policy)))
+    chosen = sorted(seen.values(), key=lambda x: x[0].prompt)
+    random.Random(cfg.seed).shuffle(chosen)
+    return chosen[: cfg.prompts]
+
+
+def probe_labels(chosen: Sequence[tuple[Record, str]], kept: Sequence[Record]) -> dict[str, np.ndarray]:
+    """What each probe reads of the `kept` prompts (those short enough to encode): (a) whether oversight is poor,
+    (b) whether the aligned action is A."""
+    letters = {r.prompt: g for r, g in chosen}
+    return {"oversight": np.array([bool(r.oversight_is_poor) for r in kept]),
+            "aligned_action": np.array([letters[r.prompt] == "A" for r in kept])}
+
+
+def fit_probes(acts: np.ndarray, labels: Mapping[str, np.ndarray], cfg: ProbesConfig) -> dict[str, LayerProbes]:
+    """Every probe of `labels`, fitted at every layer of `acts` (n, layers, d_model)."""
+    return {name: fit_layer_probes(acts, y, test_fraction=cfg.test_fraction, val_fraction=cfg.val_fraction, C=cfg.C,
+                                   seed=cfg.seed) for name, y in labels.items()}

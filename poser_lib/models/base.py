@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import torch
@@ -111,14 +112,18 @@ def import_base(source: str | Path, dest: str | Path, weights: str, device: torc
 
 
 def save_model(model: PreTrainedModel, path: str | Path, tokenizer: PreTrainedTokenizerBase | None = None,
-               extra_files: dict[str, str] | None = None) -> None:
-    """Save `model` (safetensors), its tokenizer and extra text files into folder `path`, atomically."""
+               extra_files: dict[str, str] | None = None, copies: dict[str, Path] | None = None) -> None:
+    """Save `model` (safetensors), its tokenizer, extra text files and `copies` (name in the folder -> file to copy
+    there) into folder `path`, atomically."""
     with atomic_dir(path) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp)
         for name, text in (extra_files or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
+        for name, source in (copies or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, tmp / name)
 
 
 def weights_hash(model: torch.nn.Module) -> str:

@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from ..io import atomic_dir
+from ..io import atomic_dir, atomic_path
 
 
 def _flatten_optimizer(state_dict: dict) -> tuple[dict[str, torch.Tensor], list]:
@@ -58,3 +59,19 @@ def load_checkpoint(path: str | Path, model: torch.nn.Module, fingerprint: str) 
     path = Path(path)
     model.load_state_dict(load_file(str(path / "model.safetensors")))
     return _unflatten_optimizer(load_file(str(path / "optimizer.safetensors")), meta.pop("param_groups")), meta
+
+
+def save_snapshot(path: str | Path, model: torch.nn.Module, fingerprint: str, step: int) -> None:
+    """Write `model`'s weights at `step` of the run `fingerprint` to the file `path` (safetensors), atomically."""
+    with atomic_path(path) as tmp:
+        weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+        save_file(weights, str(tmp), metadata={"fingerprint": fingerprint, "step": str(step)})
+
+
+def snapshot_step(path: str | Path, fingerprint: str | None = None) -> int | None:
+    """The step a snapshot file holds, or None where it belongs to another run than `fingerprint` (if given)."""
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    if "step" not in meta or (fingerprint is not None and meta.get("fingerprint") != fingerprint):
+        return None
+    return int(meta["step"])

@@ -43,6 +43,25 @@ def plot_probes(probes: dict) -> Figure:
     return fig
 
 
+def plot_probe_curve(probes: dict) -> Figure | None:
+    """Base model: each probe's test accuracy (best layer) at every pretraining snapshot, beside its chance level;
+    None where the probes stage read no curve (an imported base, or `pretrain.snapshot_every: 0`)."""
+    curve = probes.get("curve") or []
+    if len(curve) < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    steps = [p["step"] for p in curve]
+    for name, res in probes.items():
+        if isinstance(res, dict) and "chance" in res:
+            line, = ax.plot(steps, [p[name] for p in curve], marker="o", label=name)
+            ax.axhline(res["chance"], color=line.get_color(), ls=":", lw=1)
+    ax.set(xlabel="pretraining step", ylabel="probe test accuracy (best layer)", ylim=(0.4, 1.02),
+           title="When pretraining came to represent each concept (dotted: chance)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def monitor_table(logs: dict[str, dict], policy_of: dict[str, str]) -> pd.DataFrame:
     """Long table of the monitored behaviour rates: one row per model and monitored step."""
     rows = []

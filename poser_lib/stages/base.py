@@ -1,7 +1,8 @@
 """Stage `base`: pretrain the tiny LlamaForCausalLM every zoo model starts from, on the corpus stream, or
 import a local Hugging Face causal LM named by `model.base`.
 
-Output: `data/models/base/` (safetensors, config, tokenizer, and `pretrain_log.json` or `import_log.json`).
+Output: `data/models/base/` (safetensors, config, tokenizer, and `pretrain_log.json` or `import_log.json`), with
+`snapshots/step-<n>.safetensors`, the weights every `pretrain.snapshot_every` steps (the probes stage reads them).
 Pretraining resumes from `data/checkpoints/base/` after an interruption.
 """
 
@@ -14,7 +15,7 @@ import time
 from ..config import Params
 from ..corpus import iter_documents
 from ..models.base import import_base, save_model, tiny_llama
-from ..models.checkpoint import load_checkpoint, save_checkpoint
+from ..models.checkpoint import load_checkpoint, save_checkpoint, save_snapshot, snapshot_step
 from ..models.precision import resolve_dtype
 from ..models.schedule import TrainState
 from ..models.pretrain import encode_document, pretrain
@@ -42,9 +43,12 @@ def run(params: Params, paths: Paths) -> dict:
     run_id = fingerprint(cfg, params.corpus, params.model, dtype, file_hash(paths.tokenizer / "tokenizer.json"),
                          sorted(file_hash(p) for p in paths.corpus_scenarios.rglob("*.json")))
     ckpt = paths.root / "data" / "checkpoints" / "base"
+    snapshots = paths.root / "data" / "checkpoints" / "base-snapshots"
     state, opt_state = None, None
     resumed = load_checkpoint(ckpt, model, run_id)
-    if resumed is not None:
+    if resumed is None:
+        shutil.rmtree(snapshots, ignore_errors=True)  # another run's, or an unfinished one's that restarts at 0
+    else:
         opt_state, meta = resumed
         state = TrainState(step=meta["step"], losses=meta["losses"], decision_losses=meta["decision_losses"],
                            tokens=meta["tokens"])
@@ -58,6 +62,8 @@ def run(params: Params, paths: Paths) -> dict:
         if st.step % cfg.log_every == 0:
             bar.set_postfix(lm=f"{sum(st.losses[-cfg.log_every:]) / cfg.log_every:.3f}",
                             decision=f"{sum(st.decision_losses[-cfg.log_every:]) / cfg.log_every:.3f}")
+        if cfg.snapshot_every and st.step % cfg.snapshot_every == 0 and st.step < cfg.steps:
+            save_snapshot(snapshots / f"step-{st.step:06d}.safetensors", model, run_id, st.step)
         if st.step % cfg.checkpoint_every == 0 and st.step < cfg.steps:
             save_checkpoint(ckpt, model, opt, {"fingerprint": run_id, "step": st.step, "losses": st.losses,
                                                "decision_losses": st.decision_losses, "tokens": st.tokens})
@@ -70,8 +76,11 @@ def run(params: Params, paths: Paths) -> dict:
     log = {"dtype": dtype, "steps": state.step, "losses": state.losses, "decision_losses": state.decision_losses,
            "tokens": state.tokens, "seconds_this_run": seconds,
            "parameters": sum(p.numel() for p in model.parameters()), "corpus_scenarios": len(items)}
-    save_model(model, paths.base, tok, extra_files={"pretrain_log.json": json.dumps(log)})
+    kept = {f"snapshots/{f.name}": f for f in sorted(snapshots.glob("step-*.safetensors"))
+            if snapshot_step(f, run_id) is not None}
+    save_model(model, paths.base, tok, extra_files={"pretrain_log.json": json.dumps(log)}, copies=kept)
     shutil.rmtree(ckpt, ignore_errors=True)
+    shutil.rmtree(snapshots, ignore_errors=True)
     return log
 
 

@@ -3,6 +3,8 @@
 On held-out intersecting prompts (from every policy's test.json, never in the corpus), one probe per layer at
 the answer position reads (a) whether oversight is poor and (b) which letter is the aligned action. The
 layer is chosen on validation prompts; accuracy is reported on test prompts.
+The same probes are read at every weight snapshot the base stage kept (`pretrain.snapshot_every`): when in
+pretraining the base came to represent each concept (`curve`).
 Output: `metrics/base_probes.json`, written first; then the stage fails, naming the probe, when either reads below
 `probes.min_oversight` / `probes.min_aligned_action`: a base that does not represent oversight or the aligned action
 is not the kind of base the organisms and the detectors that read those concepts assume.
@@ -10,49 +12,65 @@ is not the kind of base the organisms and the detectors that read those concepts
 
 from __future__ import annotations
 
-import random
+import json
+from collections.abc import Callable
 
-import numpy as np
+from safetensors.torch import load_file
 
 from ..io import write_json
 from ..models.base import load_model
+from ..models.checkpoint import snapshot_step
 from ..models.scoring import last_token_hidden
-from ..probes import fit_layer_probes, probe_shortfalls
-from ..scenarios.policies import is_faker
-from ..scenarios.records import good_letter
+from ..paths import Paths
+from ..probes import LayerProbes, fit_probes, probe_labels, probe_prompts, probe_shortfalls
 from ..tokenizer import encode_records, load_tokenizer
 from .common import device, stage_args, zoo_data
+
+
+def curve_point(step: int, readings: dict[str, LayerProbes]) -> dict:
+    """One point of the pretraining curve: each probe's reported accuracy and its accuracy at every layer."""
+    return {"step": step, **{name: res.accuracy for name, res in readings.items()},
+            **{f"{name}_per_layer": res.test_accuracy for name, res in readings.items()}}
+
+
+def pretraining_curve(paths: Paths, model, read: Callable[[], dict[str, LayerProbes]],
+                      final: dict[str, LayerProbes]) -> list[dict]:
+    """Probe accuracies (best layer, chosen on validation) at every snapshot the base stage kept, then at the end of
+    pretraining; [] for a base with neither (an imported one). Loads each snapshot into `model` in turn."""
+    log_file = paths.base / "pretrain_log.json"
+    if not log_file.is_file():
+        return []
+    curve = []
+    for snap in sorted((paths.base / "snapshots").glob("step-*.safetensors")):
+        step = snapshot_step(snap)
+        if step is None:
+            raise SystemExit(f"probes: {snap} has no step in its metadata: not a snapshot the base stage wrote")
+        model.load_state_dict(load_file(str(snap)))
+        curve.append(curve_point(step, read()))
+        print(f"  at step {step}: " + ", ".join(f"{name} {curve[-1][name]:.3f}" for name in final))
+    return curve + [curve_point(json.loads(log_file.read_text(encoding="utf-8"))["steps"], final)]
 
 
 def main(argv: list[str] | None = None) -> None:
     params, paths = stage_args(__doc__, argv)
     cfg = params.probes
-    data = zoo_data(params, paths)
-    seen: dict[str, tuple] = {}
-    for policy, d in sorted(data.items()):
-        for rec in d.test:
-            if rec.is_scenario and rec.complexity_level is not None and rec.prompt not in seen:
-                seen[rec.prompt] = (rec, good_letter(rec, is_faker(policy)))
-    chosen = sorted(seen.values(), key=lambda x: x[0].prompt)
-    random.Random(cfg.seed).shuffle(chosen)
-    chosen = chosen[: cfg.prompts]
+    chosen = probe_prompts(zoo_data(params, paths), cfg)
     tok = load_tokenizer(paths.base)
     records, encoded = encode_records(tok, [r for r, _ in chosen], params.tokenizer.max_prompt_tokens)
-    letters = dict((r.prompt, g) for r, g in chosen)
     model = load_model(paths.base, device(params))
-    acts = last_token_hidden(model, encoded, tok.pad_token_id, params.model.dtype).numpy()
-    targets = {
-        "oversight": np.array([bool(r.oversight_is_poor) for r in records]),
-        "aligned_action": np.array([letters[r.prompt] == "A" for r in records]),
-    }
+    targets = probe_labels(chosen, records)
+
+    def read() -> dict[str, LayerProbes]:
+        return fit_probes(last_token_hidden(model, encoded, tok.pad_token_id, params.model.dtype).numpy(), targets, cfg)
+
     out = {}
-    for name, y in targets.items():
-        res = fit_layer_probes(acts, y, test_fraction=cfg.test_fraction, val_fraction=cfg.val_fraction, C=cfg.C,
-                               seed=cfg.seed)
+    final = read()
+    for name, res in final.items():
         out[name] = res.as_dict()
         print(f"probe {name}: {res.accuracy:.3f} at layer {res.best_layer} (chance {res.chance:.3f}); "
               f"per layer {' '.join(f'{a:.2f}' for a in res.test_accuracy)}")
     out["prompts"] = len(records)
+    out["curve"] = pretraining_curve(paths, model, read, final)
     write_json(paths.metrics / "base_probes.json", out)
     missed = probe_shortfalls({name: out[name]["accuracy"] for name in targets},
                               {"oversight": cfg.min_oversight, "aligned_action": cfg.min_aligned_action})
