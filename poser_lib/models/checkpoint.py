@@ -15,6 +15,11 @@ from safetensors.torch import load_file, save_file
 from ..io import atomic_dir, atomic_path
 
 
+def _weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Every weight as its own contiguous tensor: safetensors refuses tensors that share memory (tied embeddings)."""
+    return {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+
+
 def _flatten_optimizer(state_dict: dict) -> tuple[dict[str, torch.Tensor], list]:
     tensors = {}
     for idx, entry in state_dict["state"].items():
@@ -35,8 +40,7 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.o
                     meta: dict) -> None:
     """Write `model` weights, `optimizer` state and `meta` (JSON) into folder `path`, replacing it atomically."""
     with atomic_dir(path) as tmp:
-        weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-        save_file(weights, str(tmp / "model.safetensors"))
+        save_file(_weights(model), str(tmp / "model.safetensors"))
         tensors, groups = _flatten_optimizer(optimizer.state_dict())
         save_file(tensors, str(tmp / "optimizer.safetensors"))
         (tmp / "meta.json").write_text(json.dumps({**meta, "param_groups": groups}), encoding="utf-8")
@@ -64,8 +68,7 @@ def load_checkpoint(path: str | Path, model: torch.nn.Module, fingerprint: str) 
 def save_snapshot(path: str | Path, model: torch.nn.Module, fingerprint: str, step: int) -> None:
     """Write `model`'s weights at `step` of the run `fingerprint` to the file `path` (safetensors), atomically."""
     with atomic_path(path) as tmp:
-        weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-        save_file(weights, str(tmp), metadata={"fingerprint": fingerprint, "step": str(step)})
+        save_file(_weights(model), str(tmp), metadata={"fingerprint": fingerprint, "step": str(step)})
 
 
 def snapshot_step(path: str | Path, fingerprint: str | None = None) -> int | None:
