@@ -12,7 +12,8 @@ stage of the last pipeline run (`runs/timings/`, written by each stage as it end
 
 FLOPs are counted as 6 x (non-embedding parameters) per token, plus attention (12 x layers x d_model x
 positions / 2 for the causal half) and the LM head where logits are computed: the usual dense-transformer
-estimate, for every padded position the hardware actually processed.
+estimate, for every padded position the hardware actually processed; zoo fine-tuning is also given over the
+real tokens alone (the work the batch needed), since padding is work done for nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import torch
 
 from .config import TinyModelConfig, ZooConfig, load_params
 from .models.base import tiny_llama
+from .models.batching import step_batches
 from .models.finetune import finetune
 from .models.precision import cpu_has_native_bf16, resolve_dtype
 from .models.pretrain import lm_loss
@@ -86,34 +88,50 @@ def synthetic_sequences(n: int, lo: int, hi: int, vocab: int, seed: int = 0) -> 
     return [[rng.randrange(5, vocab) for _ in range(rng.randint(lo, hi))] for _ in range(n)]
 
 
-def bench_finetune(cfg: TinyModelConfig, dtype: str, steps: int, vocab: int = 1200) -> dict:
-    """Zoo fine-tuning throughput on prompt-length sequences (loss at the last position only)."""
+def prompt_like_sequences(n: int, vocab: int, seed: int = 0) -> list[list[int]]:
+    """Sequences with the length spread of a zoo training file: a `train-0.json` of the default data (1,210
+    prompts, 2026-11-28) had 14% under 80 tokens (error prompts, short scenarios) and most of the rest 120-200."""
+    rng = random.Random(seed)
+    short = synthetic_sequences(round(0.15 * n), 11, 80, vocab, seed)
+    long = synthetic_sequences(n - len(short), 120, 230, vocab, seed + 1)
+    seqs = short + long
+    rng.shuffle(seqs)
+    return seqs
+
+
+def bench_finetune(cfg: TinyModelConfig, dtype: str, steps: int, micro_batches: int = 1, vocab: int = 1200) -> dict:
+    """Zoo fine-tuning throughput on prompt-length sequences (loss at the last position only), each batch of 32
+    in `micro_batches` length-sorted parts (`zoo.micro_batches`); FLOP/s over every position computed, padding
+    included, and over the real tokens only (`useful_flops`, the work the batch needed)."""
     model = tiny_llama(cfg, vocab, 0, 1)
-    seqs = synthetic_sequences(512, 120, 220, vocab)
+    seqs = prompt_like_sequences(512, vocab)
     data = [(s, random.Random(i).choice("AB")) for i, s in enumerate(seqs)]
-    zoo = ZooConfig(steps=steps, batch_size=32, length_window=1, warmup_steps=1)
+    zoo = ZooConfig(steps=steps, batch_size=32, length_window=1, warmup_steps=1, micro_batches=micro_batches)
     answers = {"A": 2, "B": 3, "error": 4}
     finetune(model, data, answers, ZooConfig(steps=2, batch_size=32, warmup_steps=1), seed=0, pad_id=0,
              dtype=dtype, trainable=list(model.parameters()))
     start = time.perf_counter()
     state = finetune(model, data, answers, zoo, seed=1, pad_id=0, dtype=dtype, trainable=list(model.parameters()))
     seconds = time.perf_counter() - start
+    real = sum(len(seqs[i]) for b in step_batches([len(x) for x in seqs], 32, steps, 1, 1) for i in b)
     positions = state.tokens / (steps * 32)
     tokens_per_s = state.tokens / seconds
-    return {"tokens_per_s": tokens_per_s, "flops": tokens_per_s * flops_per_token(cfg, vocab, positions, False),
-            "step_ms": 1000 * seconds / steps}
+    per_token = flops_per_token(cfg, vocab, positions, False)
+    return {"tokens_per_s": tokens_per_s, "flops": tokens_per_s * per_token, "step_ms": 1000 * seconds / steps,
+            "useful_flops": real / seconds * per_token, "padding": 1 - real / state.tokens}
 
 
-def _finetune_job(job: tuple[TinyModelConfig, str, int]) -> dict:
+def _finetune_job(job: tuple[TinyModelConfig, str, int, int]) -> dict:
     return bench_finetune(*job)
 
 
-def bench_finetune_workers(cfg: TinyModelConfig, dtype: str, steps: int) -> dict:
+def bench_finetune_workers(cfg: TinyModelConfig, dtype: str, steps: int, micro_batches: int = 1) -> dict:
     """Zoo fine-tuning as the zoo stage trains on a CPU: one model per core side by side, one thread each;
     tokens/s and FLOP/s summed over the workers."""
     n = cores()
-    runs = [r for _, r in run_each(_finetune_job, [(cfg, dtype, steps)] * n, n)]
+    runs = [r for _, r in run_each(_finetune_job, [(cfg, dtype, steps, micro_batches)] * n, n)]
     return {"tokens_per_s": sum(r["tokens_per_s"] for r in runs), "flops": sum(r["flops"] for r in runs),
+            "useful_flops": sum(r["useful_flops"] for r in runs), "padding": runs[0]["padding"],
             "step_ms": max(r["step_ms"] for r in runs), "workers": n}
 
 
@@ -195,20 +213,29 @@ def main(argv: list[str] | None = None) -> None:
     used = resolve_dtype(params.model.dtype, "cpu")
     print(f"\ndefault model: d_model {cfg.hidden_size}, {cfg.num_layers} layers; the pipeline trains in {used} "
           f"(model.dtype: {params.model.dtype})")
-    for name, fn in (("zoo fine-tuning", bench_finetune), (f"zoo, {cores()} workers", bench_finetune_workers),
-                     ("base pretraining", bench_pretrain)):
-        for dtype in dict.fromkeys((used, "bfloat16", "float32")):
-            # The peak is read again just before and just after each measurement: on a shared host it moved by
-            # up to 40% within one run (168 and 240 GFLOP/s, 2026-11-28), more than the shares being compared.
-            before = matmul_peak(getattr(torch, dtype), seconds=1.0)
-            r = fn(cfg, dtype, args.steps)
-            after = matmul_peak(getattr(torch, dtype), seconds=1.0)
-            low, high = sorted((before, after))
-            print(f"{name:18s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
-                  f"{r['flops'] / 1e9:6.1f} GFLOP/s = {100 * r['flops'] / ((low + high) / 2):5.1f}% of the {dtype} "
-                  f"peak read around it ({low / 1e9:.0f}-{high / 1e9:.0f} GFLOP/s: "
-                  f"{100 * r['flops'] / high:.1f}-{100 * r['flops'] / low:.1f}%)"
-                  f"{'  <- the pipeline' if dtype == used else ''}")
+    micro = params.zoo.micro_batches
+    runs = [(f"zoo fine-tuning, batches in {m}", bench_finetune, dtype, m)
+            for m in dict.fromkeys((micro, 1)) for dtype in dict.fromkeys((used, "bfloat16", "float32"))
+            if m == micro or dtype == used]
+    runs += [(f"zoo, {cores()} workers, in {micro}", bench_finetune_workers, dtype, micro)
+             for dtype in dict.fromkeys((used, "bfloat16", "float32"))]
+    runs += [("base pretraining", bench_pretrain, dtype, None) for dtype in dict.fromkeys((used, "bfloat16", "float32"))]
+    print(f"(zoo: batches of 32 prompt-length sequences, {micro} length-sorted part(s) per batch as zoo.micro_batches "
+          "sets; 'real' counts only the work on real tokens, padding left out)")
+    for name, fn, dtype, parts in runs:
+        # The peak is read again just before and just after each measurement: on a shared host it moved by
+        # up to 40% within one run (168 and 240 GFLOP/s, 2026-11-28), more than the shares being compared.
+        before = matmul_peak(getattr(torch, dtype), seconds=1.0)
+        r = fn(cfg, dtype, args.steps) if parts is None else fn(cfg, dtype, args.steps, parts)
+        after = matmul_peak(getattr(torch, dtype), seconds=1.0)
+        low, high = sorted((before, after))
+        real = (f"; real {100 * r['useful_flops'] / ((low + high) / 2):4.1f}% ({100 * r['padding']:.0f}% padding)"
+                if "useful_flops" in r else "")
+        print(f"{name:27s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
+              f"{r['flops'] / 1e9:6.1f} GFLOP/s = {100 * r['flops'] / ((low + high) / 2):5.1f}% of the {dtype} "
+              f"peak read around it ({low / 1e9:.0f}-{high / 1e9:.0f} GFLOP/s: "
+              f"{100 * r['flops'] / high:.1f}-{100 * r['flops'] / low:.1f}%){real}"
+              f"{'  <- the pipeline' if dtype == used and parts in (None, micro) else ''}")
     print(f"\nreading models as the detector stages do ({used}, 6 models x 3 passes x 120 prompts):")
     reading = bench_reading(cfg, used)
     slowest = min(reading.values())

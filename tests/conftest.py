@@ -52,8 +52,8 @@ def tiny_model(tokenizer):
 @pytest.fixture()
 def small_params(params) -> Params:
     """The default params with a tiny, fast zoo recipe."""
-    zoo = replace(params.zoo, steps=6, batch_size=4, checkpoint_every=2, monitor_every=3, monitor_prompts=9,
-                  warmup_steps=1, calibrate=False, max_distance=0.0)
+    zoo = replace(params.zoo, steps=6, batch_size=4, micro_batches=2, checkpoint_every=2, monitor_every=3,
+                  monitor_prompts=9, warmup_steps=1, calibrate=False, max_distance=0.0)
     return replace(params, zoo=zoo, model=replace(params.model, dtype="float32"))
 
 

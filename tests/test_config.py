@@ -48,6 +48,7 @@ def test_unknown_keys_are_named(raw, tmp_path, edit, key):
     ("zoo", "steps", "ten", r"zoo\.steps: expected an integer"),
     ("zoo", "method", "adam", r"zoo\.method: 'adam' is not one of"),
     ("zoo", "target_prob", 1.5, r"zoo\.target_prob: must be <= 1"),
+    ("zoo", "micro_batches", 5, r"zoo\.micro_batches: 5 does not divide batch_size 32"),
     ("gate", "faker_min_poor", True, r"gate\.faker_min_poor: expected a number"),
     ("probes", "min_oversight", 1.5, r"probes\.min_oversight: must be <= 1"),
     ("scenarios", "test_fraction", 0.0, r"scenarios\.test_fraction: must be > 0"),

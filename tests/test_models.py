@@ -118,6 +118,27 @@ def test_margin_weight_needs_a_finite_target(tiny_model, tokenizer, small_data, 
         _train(tiny_model, tokenizer, data, replace(small_params.zoo, margin_weight=0.1, target_prob=1.0))
 
 
+def test_micro_batches_give_the_whole_batch_gradient_with_less_padding(tiny_model, tokenizer, small_data,
+                                                                      small_params):
+    """Splitting each batch into length-sorted parts changes the padding, not the gradient: every loss term
+    (soft target, margin pull, distance penalty) is weighted so that the parts add up to the whole batch."""
+    data = examples(tokenizer, small_data[1]["truth_teller"] + small_data[1]["genie"], n=80)
+    cfg = replace(small_params.zoo, steps=1, batch_size=16, target_prob=0.9, margin_weight=0.5,
+                  distance_penalty=0.01)
+    start = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    anchor = [0.9 * p.detach().clone() for p in tiny_model.parameters()]
+    grads, tokens, losses = {}, {}, {}
+    for parts in (1, 4):
+        tiny_model.load_state_dict(start)
+        state = _train(tiny_model, tokenizer, data, replace(cfg, micro_batches=parts), anchor=anchor)
+        grads[parts] = torch.cat([p.grad.flatten() for p in tiny_model.parameters()])
+        tokens[parts], losses[parts] = state.tokens, state.losses[0]
+    assert grads[1].abs().max() > 0
+    assert torch.allclose(grads[4], grads[1], rtol=1e-4, atol=1e-7)
+    assert losses[4] == pytest.approx(losses[1], rel=1e-5)
+    assert tokens[4] < tokens[1]
+
+
 def _train(model, tokenizer, data, cfg, **kw):
     return finetune(model, data, answer_token_ids(tokenizer), cfg, seed=3, pad_id=tokenizer.pad_token_id,
                     dtype="float32", trainable=list(model.parameters()), **kw)

@@ -63,8 +63,23 @@ def margin_penalty(logp: torch.Tensor, targets: torch.Tensor, letter_cols: tuple
     other = torch.where(label == a, b, a)
     rows = torch.arange(len(label), device=logp.device)
     margin = logp[rows, label] - logp[rows, other]
-    lettered = ((label == a) | (label == b)).float()
+    lettered = lettered_mask(targets, letter_cols).float()
     return (lettered * (margin - target_margin) ** 2).sum() / lettered.sum().clamp(min=1)
+
+
+def lettered_mask(targets: torch.Tensor, letter_cols: tuple[int, int]) -> torch.Tensor:
+    """(batch,) whether each row of soft targets is labelled with a letter rather than "error"."""
+    label = targets.argmax(-1)
+    return (label == letter_cols[0]) | (label == letter_cols[1])
+
+
+def micro_batch_rows(lengths: Sequence[int], parts: int) -> list[list[int]]:
+    """A batch's row indices sorted by length and cut into `parts` equal runs (one run, in order, for 1)."""
+    if parts == 1:
+        return [list(range(len(lengths)))]
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    size = len(order) // parts
+    return [order[k * size:(k + 1) * size] for k in range(parts)]
 
 
 @torch.no_grad()
@@ -108,25 +123,34 @@ def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str
     model.train()
     for step in range(state.step, cfg.steps):
         chosen = [examples[i] for i in batches[step]]
-        batch = {k: v.to(device) for k, v in pad_batch([x for x, _ in chosen], pad_id).items()}
         targets = soft_targets([y for _, y in chosen], answer_ids, cfg.target_prob).to(device)
-        logp = answer_logp(model, batch, cols, dtype)
-        loss = soft_cross_entropy(logp, targets)
-        total = loss
-        if cfg.margin_weight:
-            total = total + cfg.margin_weight * margin_penalty(logp, targets, letter_cols, target_margin)
-        if cfg.distance_penalty and anchor is not None:
-            total = total + cfg.distance_penalty * sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg, cfg.steps)
         opt.zero_grad(set_to_none=True)
-        total.backward()
+        loss, tokens = 0.0, 0
+        for part, rows in enumerate(micro_batch_rows([len(x) for x, _ in chosen], cfg.micro_batches)):
+            batch = {k: v.to(device) for k, v in pad_batch([chosen[i][0] for i in rows], pad_id).items()}
+            logp = answer_logp(model, batch, cols, dtype)
+            # Each part's mean weighted by its share of the batch: the parts' gradients sum to the batch's.
+            share = len(rows) / len(chosen)
+            part_loss = soft_cross_entropy(logp, targets[rows]) * share
+            total = part_loss
+            if cfg.margin_weight:
+                lettered = int(lettered_mask(targets[rows], letter_cols).sum())
+                share_lettered = lettered / max(1, int(lettered_mask(targets, letter_cols).sum()))
+                total = total + cfg.margin_weight * margin_penalty(logp, targets[rows], letter_cols,
+                                                                   target_margin) * share_lettered
+            if part == 0 and cfg.distance_penalty and anchor is not None:
+                total = total + cfg.distance_penalty * sum(((p - a) ** 2).sum() for p, a in zip(params, anchor))
+            total.backward()
+            loss += part_loss.item()
+            tokens += batch["input_ids"].numel()
         opt.step()
         if cfg.max_distance and anchor is not None:
             project_to_ball(params, anchor, cfg.max_distance)
         state.step = step + 1
-        state.losses.append(loss.item())
-        state.tokens += batch["input_ids"].numel()
+        state.losses.append(loss)
+        state.tokens += tokens
         if on_step is not None:
             on_step(state, opt)
     model.eval()
