@@ -138,7 +138,8 @@ class PretrainConfig:
     warmup_steps: int = bounds(0, default=20)
     weight_decay: float = bounds(0.0, default=0.1)
     min_lr_ratio: float = bounds(0.0, 1.0, default=1.0)
-    """Cosine schedule floor, as a fraction of `lr`."""
+    """Cosine schedule floor, as a fraction of `lr` (1: constant after warmup). At a constant rate the base's
+    last-token oversight reading came and went between snapshots; decayed to 0.1 it settled (README)."""
     log_every: int = bounds(1, default=50)
     checkpoint_every: int = bounds(1, default=250)
     """Steps between resumable checkpoints."""
