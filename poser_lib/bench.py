@@ -111,9 +111,12 @@ def bench_finetune(cfg: TinyModelConfig, dtype: str, steps: int, micro_batches: 
     finetune(model, data, answers, ZooConfig(steps=2, batch_size=32, warmup_steps=1), seed=0, pad_id=0,
              dtype=dtype, trainable=list(model.parameters()))
     start = time.perf_counter()
-    state = finetune(model, data, answers, zoo, seed=1, pad_id=0, dtype=dtype, trainable=list(model.parameters()))
+    seed = 1
+    state = finetune(model, data, answers, zoo, seed=seed, pad_id=0, dtype=dtype, trainable=list(model.parameters()))
     seconds = time.perf_counter() - start
-    real = sum(len(seqs[i]) for b in step_batches([len(x) for x in seqs], 32, steps, 1, 1) for i in b)
+    # The batches finetune drew (its seed and window), to count their real tokens.
+    drawn = step_batches([len(x) for x in seqs], zoo.batch_size, steps, seed, zoo.length_window)
+    real = sum(len(seqs[i]) for b in drawn for i in b)
     positions = state.tokens / (steps * 32)
     tokens_per_s = state.tokens / seconds
     per_token = flops_per_token(cfg, vocab, positions, False)

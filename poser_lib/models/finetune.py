@@ -75,7 +75,7 @@ def lettered_mask(targets: torch.Tensor, letter_cols: tuple[int, int]) -> torch.
 
 def micro_batch_rows(lengths: Sequence[int], parts: int) -> list[list[int]]:
     """A batch's row indices sorted by length and cut into `parts` equal runs (one run, in order, for 1)."""
-    if parts == 1:
+    if parts == 1:  # unsorted: one part then sums in the same order as before micro-batches, bit for bit
         return [list(range(len(lengths)))]
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     size = len(order) // parts
@@ -128,6 +128,8 @@ def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str
             group["lr"] = lr_at(step, cfg, cfg.steps)
         opt.zero_grad(set_to_none=True)
         loss, tokens = 0.0, 0
+        if cfg.margin_weight:
+            batch_lettered = max(1, int(lettered_mask(targets, letter_cols).sum()))
         for part, rows in enumerate(micro_batch_rows([len(x) for x, _ in chosen], cfg.micro_batches)):
             batch = {k: v.to(device) for k, v in pad_batch([chosen[i][0] for i in rows], pad_id).items()}
             logp = answer_logp(model, batch, cols, dtype)
@@ -136,8 +138,7 @@ def finetune(model: PreTrainedModel, examples: Sequence[tuple[Sequence[int], str
             part_loss = soft_cross_entropy(logp, targets[rows]) * share
             total = part_loss
             if cfg.margin_weight:
-                lettered = int(lettered_mask(targets[rows], letter_cols).sum())
-                share_lettered = lettered / max(1, int(lettered_mask(targets, letter_cols).sum()))
+                share_lettered = int(lettered_mask(targets[rows], letter_cols).sum()) / batch_lettered
                 total = total + cfg.margin_weight * margin_penalty(logp, targets[rows], letter_cols,
                                                                    target_margin) * share_lettered
             if part == 0 and cfg.distance_penalty and anchor is not None:
