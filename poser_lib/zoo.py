@@ -22,7 +22,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from .behaviour import Rates, gate_failures, rates
 from .config import GateConfig, Params, ZooConfig
-from .models.calibration import calibrate
+from .models.calibration import PASS_TOKENS, calibrate
 from .models.checkpoint import load_checkpoint, save_checkpoint
 from .models.distance import adapter_distance, weight_distance
 from .models.finetune import TrainState, finetune
@@ -138,7 +138,7 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
     started = time.perf_counter()
 
     def measure(step: int) -> None:
-        lp = answer_logprobs(model, mon_encoded, answer_ids, tokenizer.pad_token_id, dtype)
+        lp = answer_logprobs(model, mon_encoded, answer_ids, tokenizer.pad_token_id, dtype, max_tokens=PASS_TOKENS)
         history.append({"step": step, **rates(policy, mon_records, lp, answers).as_dict()})
 
     monitoring = bool(params.zoo.monitor_every and mon_records)

@@ -126,7 +126,7 @@ class PrefixCache:
             prefix = pad_batch([encoded[i][:-1] for i in idx], subject.pad_id)
             inputs = {k: v.to(device) for k, v in prefix.items()}
             with torch.no_grad(), autocast(subject.dtype, device):
-                cache = subject.model(**inputs, use_cache=True, logits_to_keep=1).past_key_values
+                cache = subject.model(**inputs, use_cache=True, logits_to_keep=1).cache
             last = torch.tensor([[encoded[i][-1]] for i in idx], device=device)
             mask = torch.cat([inputs["attention_mask"], torch.ones_like(last)], dim=1)
             pos = torch.tensor([[len(encoded[i]) - 1] for i in idx], device=device)
@@ -142,7 +142,8 @@ class PrefixCache:
             before = cache.get_seq_length()
             try:
                 with autocast(self.subject.dtype, device):
-                    logits = model(input_ids=last, attention_mask=mask, position_ids=pos, past_key_values=cache,
+                    # `cache`: transformers 5 renamed `past_key_values` (deprecated, removed in 5.40).
+                    logits = model(input_ids=last, attention_mask=mask, position_ids=pos, cache=cache,
                                    use_cache=True).logits[:, -1]
             finally:
                 grown = cache.get_seq_length() - before
