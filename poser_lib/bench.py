@@ -117,7 +117,7 @@ def bench_finetune(cfg: TinyModelConfig, dtype: str, steps: int, micro_batches: 
     # The batches finetune drew (its seed and window), to count their real tokens.
     drawn = step_batches([len(x) for x in seqs], zoo.batch_size, steps, seed, zoo.length_window)
     real = sum(len(seqs[i]) for b in drawn for i in b)
-    positions = state.tokens / (steps * 32)
+    positions = state.tokens / (steps * zoo.batch_size)
     tokens_per_s = state.tokens / seconds
     per_token = flops_per_token(cfg, vocab, positions, False)
     return {"tokens_per_s": tokens_per_s, "flops": tokens_per_s * per_token, "step_ms": 1000 * seconds / steps,
