@@ -37,7 +37,7 @@ reproduce: $(STAMP) .dvc/config.local ## Run the whole pipeline (dvc repro); a s
 	$(BIN)/dvc repro
 
 test: $(STAMP) ## Run the test suite on every core (CPU, no network; includes the smoke pipeline)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
 
 smoke: $(STAMP) ## Run the whole pipeline on the tiny smoke profile in a temporary folder
 	$(BIN)/python -m poser_lib.smoke
