@@ -88,3 +88,22 @@ def test_a_file_without_a_step_is_refused_by_name(tmp_path, monkeypatch, tokeniz
     shutil.copyfile(paths.base / "model.safetensors", stray)  # weights, but not the metadata of a snapshot
     with pytest.raises(SystemExit, match="step-000003.safetensors has no step"):
         run_stage(monkeypatch, tmp_path, "probes")
+
+
+def test_a_snapshot_of_the_same_weights_is_the_same_file_and_old_snapshots_still_read(tmp_path):
+    """safetensors writes its metadata map in hash order, which varies between calls: a snapshot keeps one key."""
+    import torch
+    from safetensors.torch import save_file
+
+    from poser_lib.models.checkpoint import save_snapshot
+
+    model = torch.nn.Linear(3, 2)
+    files = [tmp_path / f"s{i}.safetensors" for i in range(12)]
+    for f in files:
+        save_snapshot(f, model, "abc", 250)
+    assert len({f.read_bytes() for f in files}) == 1
+    assert snapshot_step(files[0], "abc") == 250 and snapshot_step(files[0], "other") is None
+    old = tmp_path / "old.safetensors"  # written before 2026-11-29: two metadata keys
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(old),
+              metadata={"fingerprint": "abc", "step": "500"})
+    assert snapshot_step(old, "abc") == 500 and snapshot_step(old, "other") is None

@@ -65,16 +65,25 @@ def load_checkpoint(path: str | Path, model: torch.nn.Module, fingerprint: str) 
     return _unflatten_optimizer(load_file(str(path / "optimizer.safetensors")), meta.pop("param_groups")), meta
 
 
+SNAPSHOT_KEY = "poser_snapshot"
+"""The snapshot's metadata key: JSON of its run's fingerprint and step (before 2026-11-29, two keys)."""
+
+
 def save_snapshot(path: str | Path, model: torch.nn.Module, fingerprint: str, step: int) -> None:
     """Write `model`'s weights at `step` of the run `fingerprint` to the file `path` (safetensors), atomically."""
     with atomic_path(path) as tmp:
-        save_file(_weights(model), str(tmp), metadata={"fingerprint": fingerprint, "step": str(step)})
+        # One metadata key: safetensors writes the metadata map in hash order, which varies from call to call,
+        # so two keys made the same weights give files of different bytes (and DVC hashes).
+        save_file(_weights(model), str(tmp), metadata={SNAPSHOT_KEY: json.dumps({"fingerprint": fingerprint,
+                                                                               "step": step}, sort_keys=True)})
 
 
 def snapshot_step(path: str | Path, fingerprint: str | None = None) -> int | None:
     """The step a snapshot file holds, or None where it belongs to another run than `fingerprint` (if given)."""
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
+    if SNAPSHOT_KEY in meta:
+        meta = json.loads(meta[SNAPSHOT_KEY])
     if "step" not in meta or (fingerprint is not None and meta.get("fingerprint") != fingerprint):
         return None
     return int(meta["step"])
