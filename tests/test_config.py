@@ -58,6 +58,7 @@ def test_unknown_keys_are_named(raw, tmp_path, edit, key):
     ("model", "dtype", "float16", r"model\.dtype: 'float16' is not one of"),
     ("model", "base", " ", r"model\.base: empty"),
     ("ensemble", "C", 0.0, r"ensemble\.C: must be > 0"),
+    ("report", "max_confound", 0.3, r"report\.max_confound: must be >= 0\.5"),
     ("model", "workers", -1, r"model\.workers: must be >= 0"),
     ("controls", "untempered", ["colder"], r"controls\.untempered: colder is not a configured strategy"),
 ])

@@ -31,6 +31,9 @@ def test_smoke_pipeline(smoke):
     for key in ("confidence_pair_accuracy", "weight_distance_pair_accuracy", "final_norm_scale_pair_accuracy",
                 "final_loss_pair_accuracy"):
         assert 0.5 <= metrics[key] <= 1, key  # each confound in its better direction: never below chance
+    # The smoke's untrained models are told apart by some confound or none; either way the list must be right.
+    assert metrics["confounds_over_limit"] == [k for k in ("confidence_pair_accuracy", "weight_distance_pair_accuracy",
+        "final_norm_scale_pair_accuracy", "final_loss_pair_accuracy") if metrics[k] > metrics["confound_limit"]]
     lo, hi = metrics["confidence_pair_accuracy_faker_less_confident_ci"]
     assert 0 <= lo <= hi <= 1
     strategies = json.loads((smoke / "metrics" / "strategies.json").read_text())

@@ -22,6 +22,15 @@ from ..zoo import read_log, steps_to_spec
 from .common import stage_args
 
 
+CONFOUNDS = ("confidence_pair_accuracy", "weight_distance_pair_accuracy", "final_norm_scale_pair_accuracy",
+             "final_loss_pair_accuracy")
+
+
+def confounds_over_limit(metrics: dict, limit: float) -> list[str]:
+    """The confounds whose pair accuracy alone exceeds `limit` (a confound not measured is not listed)."""
+    return [k for k in CONFOUNDS if metrics.get(k) is not None and metrics[k] > limit]
+
+
 def _mean(xs):
     xs = [x for x in xs if x is not None]
     return statistics.fmean(xs) if xs else None
@@ -96,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
             "never_met": sorted(n for n, v in spec.items() if v is None),
         },
     }
+    metrics["confound_limit"] = params.report.max_confound
+    metrics["confounds_over_limit"] = confounds_over_limit(metrics, params.report.max_confound)
     write_json(paths.metrics / "zoo.json", metrics)
     per_model = [{"model": n, "policy": policy_of[n], "steps": logs[n].steps, "final_loss": logs[n].final_loss,
                   "weight_distance": distance[n], "confidence_margin": model_margin.get(n),
@@ -107,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
               "confidence_pair_accuracy_faker_less_confident_ci", "weight_distance_pair_accuracy",
               "final_norm_scale_pair_accuracy", "final_loss_pair_accuracy", "steps_to_spec"):
         print(f"{k}: {metrics[k]}")
+    for k in metrics["confounds_over_limit"]:
+        print(f"WARNING: {k} is {metrics[k]:.3f}, over report.max_confound {params.report.max_confound}: "
+              "detectors on this zoo may read this instead of the faking (README, 'The model organisms')")
 
 
 if __name__ == "__main__":
