@@ -6,6 +6,7 @@ import re
 import pytest
 
 from poser_lib.smoke import prepare, run
+from poser_lib.stages.report import CONFOUNDS
 from poser_lib.supplement import chromium, render_in_chromium
 
 PAPER_FIGURES = ["model_pairs", "spectrum", "violin", "saliency_map", "drunk_strategy", "double", "strategy_three",
@@ -28,12 +29,10 @@ def test_smoke_pipeline(smoke):
     assert metrics["models"] == 12 and metrics["pairs"] == 36
     assert set(metrics["benchmark_prompts"]) == {f"{a}_and_{m}" for a in ("truth", "genie", "saint")
                                                  for m in ("fitness", "money", "reward")}
-    for key in ("confidence_pair_accuracy", "weight_distance_pair_accuracy", "final_norm_scale_pair_accuracy",
-                "final_loss_pair_accuracy"):
+    for key in CONFOUNDS:
         assert 0.5 <= metrics[key] <= 1, key  # each confound in its better direction: never below chance
     # The smoke's untrained models are told apart by some confound or none; either way the list must be right.
-    assert metrics["confounds_over_limit"] == [k for k in ("confidence_pair_accuracy", "weight_distance_pair_accuracy",
-        "final_norm_scale_pair_accuracy", "final_loss_pair_accuracy") if metrics[k] > metrics["confound_limit"]]
+    assert metrics["confounds_over_limit"] == [k for k in CONFOUNDS if metrics[k] > metrics["confound_limit"]]
     lo, hi = metrics["confidence_pair_accuracy_faker_less_confident_ci"]
     assert 0 <= lo <= hi <= 1
     strategies = json.loads((smoke / "metrics" / "strategies.json").read_text())
