@@ -344,6 +344,18 @@ class RemovalConfig:
 
 
 @dataclass(frozen=True)
+class BasesConfig:
+    seeds: tuple[int, ...] = ()
+    """Further tiny bases, one per seed: each a whole pipeline in `runs/bases/seed-<n>/` with `pretrain.seed` and
+    `model.tiny.seed` set to the seed and every other param as here (the same scenarios, tokenizer and zoo
+    recipe), so that what differs between the zoos is the base. (): none; the `bases` stage then summarises the
+    default run alone. Each base costs about as much as the default pipeline (README: "Zoos over several bases")."""
+    through: str = choices("probes", "report", "evaluate", default="evaluate")
+    """The last stage run for each base: `probes` (does the base represent the concepts), `report` (the organisms
+    and their confounds) or `evaluate` (every detector, with the untempered control)."""
+
+
+@dataclass(frozen=True)
 class Params:
     data: DataConfig = field(default_factory=DataConfig)
     scenarios: ScenariosConfig = field(default_factory=ScenariosConfig)
@@ -363,6 +375,7 @@ class Params:
     generalization: GeneralizationConfig = field(default_factory=GeneralizationConfig)
     controls: ControlsConfig = field(default_factory=ControlsConfig)
     removal: RemovalConfig = field(default_factory=RemovalConfig)
+    bases: BasesConfig = field(default_factory=BasesConfig)
 
     def validate(self) -> None:
         from .strategies.configs import parse_configs  # no strategy module, so no torch, is imported here
@@ -386,6 +399,15 @@ class Params:
         if bad:
             raise ConfigError(f"removal.variants: variant {bad[0]} does not exist "
                               f"(scenarios.variants is {self.scenarios.variants})")
+        seeds = self.bases.seeds
+        if seeds and self.model.base != "tiny":
+            raise ConfigError(f"bases.seeds: further bases are pretrained here, so they need model.base: tiny "
+                              f"(model.base is {self.model.base!r}, one imported base)")
+        if len(set(seeds)) != len(seeds):
+            raise ConfigError(f"bases.seeds: {sorted(s for s in set(seeds) if seeds.count(s) > 1)[0]} is listed twice")
+        if self.pretrain.seed == self.model.tiny.seed and self.pretrain.seed in seeds:
+            raise ConfigError(f"bases.seeds: {self.pretrain.seed} is the default run's base (pretrain.seed and "
+                              f"model.tiny.seed); list only further seeds")
 
 
 def load_params(path: str | Path = PROJECT_ROOT / "params.yaml") -> Params:

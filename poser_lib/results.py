@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .bases import table
 from .io import read_json, write_text
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -50,6 +51,18 @@ def removal_lines(m: dict) -> str:
             f"{m['noise']['accuracy_not_poor']:.2f} (noise).")
 
 
+def bases_lines(m: dict) -> str:
+    """Each base's outcome and every detector's held-out accuracy across bases, from `metrics/bases.json`."""
+    outcomes = []
+    for name, b in m["bases"].items():
+        probes = b.get("probes", {})
+        read = f"probes {probes['oversight']:.2f} / {probes['aligned_action']:.2f}" if probes else "no probes"
+        verdict = "through" if b["status"] == "done" else f"stopped by {b['gate']}"
+        outcomes.append(f"{name} ({read}, {verdict})")
+    return (f"Across bases (`metrics/bases.json`, stage `bases`, through `{m['through']}`): "
+            + "; ".join(outcomes) + ".\n\n" + table(m))
+
+
 def _git(root: Path, *args: str) -> str:
     try:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
@@ -71,6 +84,9 @@ def section(root: Path) -> str:
         parts += ["", "![Held-out accuracy per detector](docs/total.png)"]
     if (root / "metrics" / "removal.json").is_file():
         parts += ["", removal_lines(read_json(root / "metrics" / "removal.json"))]
+    bases = root / "metrics" / "bases.json"
+    if bases.is_file() and len(read_json(bases)["bases"]) > 1:
+        parts += ["", bases_lines(read_json(bases))]
     return "\n".join(parts)
 
 

@@ -29,7 +29,7 @@ import yaml
 
 from .config import PROJECT_ROOT, load_params
 
-COPY = ("poser_lib", "notebooks", "dvc.yaml", "params.yaml", "params.smoke.yaml", "pyproject.toml")
+COPY = ("poser_lib", "notebooks", "dvc.yaml", "params.yaml", "params.smoke.yaml", "pyproject.toml", ".dvcignore")
 
 
 def merge(base: dict, overlay: dict) -> dict:
@@ -40,23 +40,36 @@ def merge(base: dict, overlay: dict) -> dict:
     return out
 
 
-def prepare(target: Path, source: Path = PROJECT_ROOT, overlay: dict | None = None) -> None:
-    """Copy the project into `target`, write the smoke params (with `overlay` laid over them), initialise DVC
-    without git."""
+def prepare(target: Path, source: Path = PROJECT_ROOT, overlay: dict | None = None, smoke: bool = True) -> None:
+    """Copy the project into `target`, write its params (the smoke profile unless `smoke` is false, with `overlay`
+    laid over them), initialise DVC without git. A folder prepared before gets the code and params afresh and
+    keeps its outputs, so that DVC reruns only what changed."""
     for name in COPY:
-        src = source / name
+        src, dst = source / name, target / name
         if src.is_dir():
-            shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+            shutil.rmtree(dst, ignore_errors=True)  # a module deleted at the source must not linger here
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
         else:
-            shutil.copy2(src, target / name)
-    params = merge(yaml.safe_load((source / "params.yaml").read_text()),
-                   yaml.safe_load((source / "params.smoke.yaml").read_text()))
+            shutil.copy2(src, dst)
+    params = yaml.safe_load((source / "params.yaml").read_text())
+    if smoke:
+        params = merge(params, yaml.safe_load((source / "params.smoke.yaml").read_text()))
     params = merge(params, overlay or {})
     (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     load_params(target / "params.yaml")  # fail here, with the key named, if the overlay is wrong
+    if (target / ".dvc").is_dir():
+        return
     dvc = [sys.executable, "-m", "dvc"]
     subprocess.run([*dvc, "init", "--no-scm", "--quiet"], cwd=target, check=True)
     subprocess.run([*dvc, "config", "core.analytics", "false"], cwd=target, check=True)
+
+
+class StageFailed(RuntimeError):
+    """A stage of a pipeline run by `run` exited with an error; `stage` names it and `log` holds its output."""
+
+    def __init__(self, stage: str, rc: int, log: str):
+        super().__init__(f"pipeline: stage {stage} failed (exit {rc}); its output is above")
+        self.stage, self.rc, self.log = stage, rc, log
 
 
 def stage_graph(target: Path) -> dict[str, set[str]]:
@@ -109,8 +122,8 @@ def _repro(target: Path, env: dict, name: str) -> tuple[int, str, float]:
 
 def run(target: Path, *stages: str, jobs: int | None = None) -> float:
     """Reproduce `stages` and what they need (default: every stage) in `target`, up to `jobs` stages at once
-    (default: one per core); returns the seconds it took. Raises, naming the stage, if one fails, and if DVC
-    does not find the pipeline up to date afterwards."""
+    (default: one per core); returns the seconds it took. Raises `StageFailed`, naming the stage, if one fails,
+    and RuntimeError if DVC does not find the pipeline up to date afterwards."""
     env = {**os.environ, "PYTHONPATH": str(target), "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false"}
     # The venv's bin first: DVC stage commands call `python` and `papermill` by name.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -119,7 +132,7 @@ def run(target: Path, *stages: str, jobs: int | None = None) -> float:
     pending = needed(graph, stages or graph)
     rank = critical_first(graph)
     done: set[str] = set()
-    failed: list[tuple[str, int]] = []
+    failed: list[tuple[str, int, str]] = []
     jobs = jobs or os.cpu_count() or 1
     with ThreadPoolExecutor(jobs) as pool:
         running = {}
@@ -140,14 +153,13 @@ def run(target: Path, *stages: str, jobs: int | None = None) -> float:
                 if rc == 0:
                     done.add(name)
                 else:
-                    failed.append((name, rc))
+                    failed.append((name, rc, log))
     if failed:
-        raise RuntimeError("smoke pipeline: " + ", ".join(f"stage {n} failed (exit {rc})" for n, rc in failed)
-                           + "; its output is above")
+        raise StageFailed(*failed[0])  # after a failure no stage starts, so others failed beside it at most
     status = subprocess.run([sys.executable, "-m", "dvc", "status", *stages], cwd=target, env=env,
                             capture_output=True, text=True)
     if status.returncode != 0 or "up to date" not in status.stdout:
-        raise RuntimeError(f"smoke pipeline: DVC does not find the pipeline up to date after running it:\n"
+        raise RuntimeError(f"pipeline in {target}: DVC does not find it up to date after running it:\n"
                            f"{status.stdout}{status.stderr}")
     return time.perf_counter() - started
 

@@ -1,6 +1,6 @@
 """The zoo report flags each confound that alone names the faker in more pairs than `report.max_confound`."""
 
-from poser_lib.stages.report import CONFOUNDS, confounds_over_limit
+from poser_lib.confounds import CONFOUNDS, confounds_over_limit
 
 
 def test_only_confounds_over_the_limit_are_listed_in_a_fixed_order():

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from poser_lib.smoke import prepare, run
-from poser_lib.stages.report import CONFOUNDS
+from poser_lib.confounds import CONFOUNDS
 from poser_lib.supplement import chromium, render_in_chromium
 
 PAPER_FIGURES = ["model_pairs", "spectrum", "violin", "saliency_map", "drunk_strategy", "double", "strategy_three",
@@ -62,6 +62,12 @@ def test_smoke_pipeline(smoke):
         errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors, nb
     assert (smoke / "data" / "models" / "zoo" / "genie-1" / "model.safetensors").is_file()
+    bases = json.loads((smoke / "metrics" / "bases.json").read_text())  # no further seeds: the default run alone
+    assert list(bases["bases"]) == ["default"] and bases["bases_through"] == 1
+    default = bases["bases"]["default"]
+    assert default["heldout_accuracy"] == {k: v["heldout_accuracy"] for k, v in strategies.items()}
+    assert default["confounds"] == {k: metrics[k] for k in CONFOUNDS}
+    assert all(s["bases"] == 1 and s["sd"] == 0 for s in bases["spread"]["heldout_accuracy"].values())
 
 
 @pytest.mark.smoke

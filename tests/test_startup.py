@@ -21,7 +21,8 @@ def imports_torch(module: str) -> bool:
 @pytest.mark.parametrize("module", ["poser_lib.config", "poser_lib.stages.scenarios", "poser_lib.stages.evaluate",
                                     "poser_lib.stages.generalization", "poser_lib.stages.supplement",
                                     "poser_lib.figures", "poser_lib.plotting.zoo", "poser_lib.roster",
-                                    "poser_lib.scores", "poser_lib.strategies", "poser_lib.notebook"])
+                                    "poser_lib.scores", "poser_lib.strategies", "poser_lib.notebook",
+                                    "poser_lib.stages.bases", "poser_lib.results"])
 def test_stages_that_run_no_model_do_not_import_torch(module):
     assert not imports_torch(module)
 

@@ -12,6 +12,7 @@ import statistics
 
 import pandas as pd
 
+from ..confounds import confounds_over_limit
 from ..evaluation import bootstrap_ci, pair_accuracy, separability
 from ..io import read_json, write_json
 from ..models.base import load_model
@@ -20,15 +21,6 @@ from ..roster import zoo_members
 from ..scenarios.policies import POLICIES, is_faker
 from ..zoo import read_log, steps_to_spec
 from .common import stage_args
-
-
-CONFOUNDS = ("confidence_pair_accuracy", "weight_distance_pair_accuracy", "final_norm_scale_pair_accuracy",
-             "final_loss_pair_accuracy")
-
-
-def confounds_over_limit(metrics: dict, limit: float) -> list[str]:
-    """The confounds whose pair accuracy alone exceeds `limit` (a confound not measured is not listed)."""
-    return [k for k in CONFOUNDS if metrics.get(k) is not None and metrics[k] > limit]
 
 
 def _mean(xs):

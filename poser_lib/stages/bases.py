@@ -1,0 +1,36 @@
+"""Stage `bases`: the pipeline on every further base in `bases.seeds`, then `metrics/bases.json` (poser_lib/bases.py).
+
+The default run's figures come first (from `metrics/`), then one entry per seed. With no seeds the stage only
+summarises the default run, in about a second. Each seed's pipeline runs one stage at a time, each stage with the
+workers `model.workers` gives it; its outputs stay in `runs/bases/seed-<n>/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..bases import across, run_base, summarise, table
+from ..io import write_json
+from .common import stage_args
+
+
+def main(argv: list[str] | None = None) -> None:
+    params, paths = stage_args(__doc__, argv, models=False)
+    root = Path(".").resolve()
+    cfg = params.bases
+    bases = {"default": {"seed": params.pretrain.seed, "status": "done", **summarise(root)}}
+    for seed in cfg.seeds:
+        print(f"bases: seed {seed}, through {cfg.through}", flush=True)
+        outcome = run_base(root, seed, cfg.through, params.data.poser_dir)
+        bases[f"seed-{seed}"] = {"seed": seed, **outcome, **summarise(root / "runs" / "bases" / f"seed-{seed}")}
+        if outcome["status"] == "gate":
+            print(f"bases: seed {seed} stopped at {outcome['gate']} ({outcome['stage']}): {outcome['message']}")
+    result = {"through": cfg.through, "bases": bases,
+              "bases_through": sum(1 for b in bases.values() if b["status"] == "done"),
+              "spread": across(bases)}
+    write_json(paths.metrics / "bases.json", result)
+    print(table(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Zoos over several bases: the seed reaches the base and nothing else, a gate's verdict is recorded, the spread."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from poser_lib.bases import across, run_base, seed_overlay, summarise, table
+from poser_lib.config import load_params
+from poser_lib.config_loader import ConfigError
+from poser_lib.smoke import prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_params(tmp_path: Path, **sections) -> Path:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params.update(sections)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+@pytest.mark.parametrize("sections, message", [
+    ({"bases": {"seeds": [1, 2, 1]}}, "bases.seeds: 1 is listed twice"),
+    ({"bases": {"seeds": [0]}}, "bases.seeds: 0 is the default run's base"),
+    ({"bases": {"seeds": [1], "through": "zoo"}}, "bases.through"),
+    ({"bases": {"seeds": [1], "depth": 2}}, "depth"),
+])
+def test_bad_bases_params_name_the_key(tmp_path, sections, message):
+    with pytest.raises(ConfigError, match=message):
+        load_params(write_params(tmp_path, **sections))
+
+
+def test_further_bases_need_a_tiny_base(tmp_path):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["model"]["base"] = str(tmp_path)
+    params["bases"] = {"seeds": [1]}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.raises(ConfigError, match="bases.seeds: .*model.base: tiny"):
+        load_params(tmp_path / "params.yaml")
+
+
+def test_the_overlay_changes_the_base_seeds_only_and_makes_the_authors_folder_absolute(tmp_path):
+    overlay = seed_overlay(3, "../shared/poser-sample", tmp_path)
+    assert overlay["pretrain"] == {"seed": 3} and overlay["model"] == {"tiny": {"seed": 3}}
+    assert overlay["bases"] == {"seeds": []}  # no bases within a base
+    assert Path(overlay["data"]["poser_dir"]).is_absolute()
+    assert "data" not in seed_overlay(3, None, tmp_path) and "data" not in seed_overlay(3, "/abs", tmp_path)
+
+
+def summary(acc: dict | None, confidence: float | None = 0.5) -> dict:
+    out = {"probes": {"oversight": 1.0, "aligned_action": 1.0}, "confounds": {"confidence_pair_accuracy": confidence}}
+    if acc is not None:
+        out["heldout_accuracy"] = acc
+    return out
+
+
+def test_the_spread_counts_only_the_bases_that_measured_a_figure():
+    bases = {"default": summary({"a": 0.9, "b": 0.5}), "seed-1": summary({"a": 0.7, "b": 0.6}, 0.7),
+             "seed-2": summary(None, None)}  # stopped at a gate before any detector ran
+    out = across(bases)
+    a = out["heldout_accuracy"]["a"]
+    assert a["bases"] == 2 and a["mean"] == pytest.approx(0.8) and (a["min"], a["max"]) == (0.7, 0.9)
+    assert a["sd"] == pytest.approx(0.1414, abs=1e-4)
+    conf = out["confounds"]["confidence_pair_accuracy"]
+    assert conf["bases"] == 2 and conf["max"] == 0.7  # seed-2's unmeasured confound is not a zero
+    text = table({"bases": bases, "spread": out})
+    assert text.splitlines()[0] == "| entry | default | seed-1 | mean | sd | min |"
+    assert text.splitlines()[2].startswith("| a | 0.90 | 0.70 | 0.80 |")  # best mean first
+
+
+def test_a_summary_leaves_out_what_the_run_did_not_reach(tmp_path):
+    assert summarise(tmp_path) == {}
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "base_probes.json").write_text(json.dumps(
+        {"oversight": {"accuracy": 0.75}, "aligned_action": {"accuracy": 0.99}}))
+    assert summarise(tmp_path) == {"probes": {"oversight": 0.75, "aligned_action": 0.99}}
+
+
+def lock_md5(folder: Path, stage: str) -> str:
+    """The md5 DVC recorded for the one output of `stage` in `folder`'s dvc.lock."""
+    return yaml.safe_load((folder / "dvc.lock").read_text())["stages"][stage]["outs"][0]["md5"]
+
+
+@pytest.mark.slow
+def test_each_base_gets_its_seed_the_same_data_and_a_gate_verdict(tmp_path):
+    # A smoke project whose probes demand what a smoke base cannot give: seeds run to the base pass, the probes fail.
+    prepare(tmp_path, overlay={"probes": {"min_oversight": 0.99}})
+    assert run_base(tmp_path, 1, "base") == {"status": "done"}
+    assert run_base(tmp_path, 2, "base") == {"status": "done"}
+    one, two = tmp_path / "runs" / "bases" / "seed-1", tmp_path / "runs" / "bases" / "seed-2"
+    params = yaml.safe_load((one / "params.yaml").read_text())
+    assert params["pretrain"]["seed"] == params["model"]["tiny"]["seed"] == 1 and params["bases"]["seeds"] == []
+    assert params["model"]["tiny"]["hidden_size"] == 32  # the project's own (smoke) params, not the defaults
+    for stage in ("scenarios", "tokenizer"):
+        assert lock_md5(one, stage) == lock_md5(two, stage), stage
+    assert lock_md5(one, "base") != lock_md5(two, "base")
+    base_log = (one / "runs" / "timings" / "base.json").read_text()
+    verdict = run_base(tmp_path, 1, "probes")  # resumes seed 1: only the probes run
+    assert (one / "runs" / "timings" / "base.json").read_text() == base_log
+    assert verdict["status"] == "gate" and verdict["stage"] == "probes" and "oversight" in verdict["message"]
+    assert summarise(one)["probes"]["oversight"] < 0.99  # its metrics were written before the gate stopped it
