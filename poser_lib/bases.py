@@ -19,7 +19,7 @@ import statistics
 from pathlib import Path
 
 from .io import read_json
-from .smoke import StageFailed, prepare, run
+from .smoke import StageFailed, needed, prepare, run, stage_graph
 from .confounds import CONFOUNDS
 
 # Stages whose failure is a verdict on the base or its zoo, not a fault: each writes its metrics, then exits 1.
@@ -48,7 +48,11 @@ def run_base(root: Path, seed: int, through: str, poser_dir: str | None = None, 
     target.mkdir(parents=True, exist_ok=True)
     prepare(target, source=root, overlay=seed_overlay(seed, poser_dir, root), smoke=False)
     try:
-        run(target, through, jobs=jobs)
+        # The probes gate first: DVC's graph lets the zoo (and the detectors) run without it, and a base it
+        # rejects needs no zoo. A run that stops short of the probes (`through` upstream of them) skips them.
+        upstream = needed(stage_graph(target), ["probes"]) - {"probes"}
+        for stage in [through] if through in upstream else dict.fromkeys(("probes", through)):
+            run(target, stage, jobs=jobs)
     except StageFailed as e:
         if e.stage not in GATES or "Traceback" in e.log:
             raise RuntimeError(f"bases: seed {seed} ({target}): stage {e.stage} failed (exit {e.rc}); its output "

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from poser_lib import bases as bases_module
 from poser_lib.bases import across, run_base, seed_overlay, summarise, table
 from poser_lib.config import load_params
 from poser_lib.config_loader import ConfigError
-from poser_lib.smoke import prepare
+from poser_lib.smoke import StageFailed, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,3 +103,49 @@ def test_each_base_gets_its_seed_the_same_data_and_a_gate_verdict(tmp_path):
     assert (one / "runs" / "timings" / "base.json").read_text() == base_log
     assert verdict["status"] == "gate" and verdict["stage"] == "probes" and "oversight" in verdict["message"]
     assert summarise(one)["probes"]["oversight"] < 0.99  # its metrics were written before the gate stopped it
+
+
+# The shape of dvc.yaml's graph where it matters: the zoo and the detectors do not wait for the probes.
+GRAPH = {"scenarios": set(), "tokenizer": {"scenarios"}, "base": {"tokenizer"}, "probes": {"base"},
+         "zoo": {"base"}, "report": {"zoo", "probes"}, "evaluate": {"zoo"}}
+
+
+@pytest.fixture()
+def fake_runs(monkeypatch):
+    """`run_base` with DVC replaced: records the stages it asks for; `fail` maps a stage to the log it fails with."""
+    calls, fail = [], {}
+
+    def run(target, stage, jobs):
+        calls.append(stage)
+        if stage in fail:
+            raise StageFailed(stage, 1, fail[stage])
+
+    monkeypatch.setattr(bases_module, "prepare", lambda *a, **k: None)
+    monkeypatch.setattr(bases_module, "stage_graph", lambda target: GRAPH)
+    monkeypatch.setattr(bases_module, "run", run)
+    return calls, fail
+
+
+def test_the_probes_gate_runs_before_the_zoo_whatever_the_last_stage(tmp_path, fake_runs):
+    calls, _ = fake_runs
+    for through, expected in [("evaluate", ["probes", "evaluate"]), ("report", ["probes", "report"]),
+                              ("probes", ["probes"]), ("base", ["base"])]:
+        calls.clear()
+        assert run_base(tmp_path, 1, through) == {"status": "done"}
+        assert calls == expected, through
+
+
+def test_a_gate_is_a_verdict_and_any_other_failure_stops(tmp_path, fake_runs):
+    calls, fail = fake_runs
+    fail["probes"] = "  at step 250: oversight 0.70\nprobes: oversight reads 0.75 < 0.9\nERROR: failed to reproduce"
+    verdict = run_base(tmp_path, 1, "evaluate")
+    assert verdict == {"status": "gate", "stage": "probes", "gate": "the base's probes",
+                       "message": "probes: oversight reads 0.75 < 0.9"}
+    assert calls == ["probes"]  # no zoo for a base the probes reject
+    fail["probes"] = "Traceback (most recent call last):\nKeyError: 'x'"
+    with pytest.raises(RuntimeError, match="seed 1 .*stage probes failed"):
+        run_base(tmp_path, 1, "evaluate")
+    fail.clear()
+    fail["evaluate"] = "a detector crashed"
+    with pytest.raises(RuntimeError, match="stage evaluate failed"):
+        run_base(tmp_path, 1, "evaluate")
