@@ -18,9 +18,9 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from .confounds import CONFOUNDS
 from .io import read_json
 from .smoke import StageFailed, needed, prepare, run, stage_graph
-from .confounds import CONFOUNDS
 
 # Stages whose failure is a verdict on the base or its zoo, not a fault: each writes its metrics, then exits 1.
 GATES = {"probes": "the base's probes", "behaviour": "the behaviour gate", "benchmark": "benchmark.min_prompts"}
@@ -41,10 +41,15 @@ def gate_message(log: str) -> str:
     return lines[-1] if lines else ""
 
 
+def base_folder(root: Path, seed: int) -> Path:
+    """Where the pipeline of the base of `seed` runs: its own copy of the project and DVC project."""
+    return root / "runs" / "bases" / f"seed-{seed}"
+
+
 def run_base(root: Path, seed: int, through: str, poser_dir: str | None = None, jobs: int = 1) -> dict:
     """Reproduce the pipeline for one base in `root/runs/bases/seed-<seed>` through stage `through`: {status,
     stage, message} where a gate stopped it, {status: done} otherwise. Raises on any other failure."""
-    target = root / "runs" / "bases" / f"seed-{seed}"
+    target = base_folder(root, seed)
     target.mkdir(parents=True, exist_ok=True)
     prepare(target, source=root, overlay=seed_overlay(seed, poser_dir, root), smoke=False)
     try:

@@ -84,9 +84,9 @@ def section(root: Path) -> str:
         parts += ["", "![Held-out accuracy per detector](docs/total.png)"]
     if (root / "metrics" / "removal.json").is_file():
         parts += ["", removal_lines(read_json(root / "metrics" / "removal.json"))]
-    bases = root / "metrics" / "bases.json"
-    if bases.is_file() and len(read_json(bases)["bases"]) > 1:
-        parts += ["", bases_lines(read_json(bases))]
+    bases = read_json(root / "metrics" / "bases.json") if (root / "metrics" / "bases.json").is_file() else None
+    if bases and len(bases["bases"]) > 1:
+        parts += ["", bases_lines(bases)]
     return "\n".join(parts)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..bases import across, run_base, summarise, table
+from ..bases import across, base_folder, run_base, summarise, table
 from ..io import write_json
 from .common import stage_args
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     for seed in cfg.seeds:
         print(f"bases: seed {seed}, through {cfg.through}", flush=True)
         outcome = run_base(root, seed, cfg.through, params.data.poser_dir)
-        bases[f"seed-{seed}"] = {"seed": seed, **outcome, **summarise(root / "runs" / "bases" / f"seed-{seed}")}
+        bases[f"seed-{seed}"] = {"seed": seed, **outcome, **summarise(base_folder(root, seed))}
         if outcome["status"] == "gate":
             print(f"bases: seed {seed} stopped at {outcome['gate']} ({outcome['stage']}): {outcome['message']}")
     result = {"through": cfg.through, "bases": bases,
