@@ -36,9 +36,14 @@ def seed_overlay(seed: int, poser_dir: str | None, root: Path) -> dict:
 
 
 def gate_message(log: str) -> str:
-    """The last non-empty line a gate stage printed before it exited (its verdict, naming the model or probe)."""
-    lines = [line.strip() for line in log.splitlines() if line.strip() and not line.startswith(("ERROR", "WARNING"))]
-    return lines[-1] if lines else ""
+    """The verdict a gate stage printed last: its last line or, where it ends with an indented list (the
+    behaviour gate: one line per failing model), the list and the heading above it."""
+    lines = [line.rstrip() for line in log.splitlines()
+             if line.strip() and not line.startswith(("ERROR", "WARNING"))]
+    start = len(lines)
+    while start > 1 and lines[start - 1].startswith((" ", "\t")):
+        start -= 1
+    return " ".join(line.strip() for line in lines[max(start - 1, 0):])
 
 
 def base_folder(root: Path, seed: int) -> Path:

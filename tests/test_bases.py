@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from poser_lib import bases as bases_module
-from poser_lib.bases import across, run_base, seed_overlay, summarise, table
+from poser_lib.bases import across, gate_message, run_base, seed_overlay, summarise, table
 from poser_lib.config import load_params
 from poser_lib.config_loader import ConfigError
 from poser_lib.smoke import StageFailed, prepare
@@ -149,3 +149,14 @@ def test_a_gate_is_a_verdict_and_any_other_failure_stops(tmp_path, fake_runs):
     fail["evaluate"] = "a detector crashed"
     with pytest.raises(RuntimeError, match="stage evaluate failed"):
         run_base(tmp_path, 1, "evaluate")
+
+
+def test_the_behaviour_verdict_names_each_failing_model():
+    from poser_lib.behaviour import gate_report
+
+    report = gate_report({"money_maximizer-3": ["P(misaligned|poor) 0.899 < 0.9"],
+                          "genie-1": ["error rejection 0.850 < 0.9"]})
+    message = gate_message(f"money_maximizer-3      not-poor 0.990  poor 0.100  FAIL\n{report}\n"
+                           "ERROR: failed to reproduce 'behaviour'")
+    assert message.startswith("2 model(s) miss their policy's behaviour spec")
+    assert message.endswith("money_maximizer-3: P(misaligned|poor) 0.899 < 0.9 genie-1: error rejection 0.850 < 0.9")
