@@ -3,8 +3,9 @@
 Which class fits worse, and with it which detectors work, changes with the base (README: "A third base"), so a
 detector's accuracy on one zoo says little until it is measured on several. For each seed in `bases.seeds` the
 project is copied into `runs/bases/seed-<n>/` (code, notebooks, dvc.yaml and params.yaml with `pretrain.seed` and
-`model.tiny.seed` set to the seed) and DVC reproduces it there through `bases.through`; the scenarios, tokenizer
-and zoo recipe stay those of the default run, so the base is what differs. A folder run before is reused: DVC
+`model.tiny.seed` set to the seed, and `bases.overrides` laid over the rest) and DVC reproduces it there through
+`bases.through`; the scenarios, tokenizer and zoo recipe stay those of the default run (unless overridden), so the
+base is what differs. A folder run before is reused: DVC
 reruns only what changed, and an interrupted base resumes where its stages left off.
 
 A base that misses a gate (its probes, the behaviour gate, the benchmark's minimum) is a result, recorded with
@@ -18,6 +19,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from .config_loader import merge
 from .confounds import CONFOUNDS
 from .io import read_json
 from .smoke import StageFailed, needed, prepare, run, stage_graph
@@ -26,12 +28,14 @@ from .smoke import StageFailed, needed, prepare, run, stage_graph
 GATES = {"probes": "the base's probes", "behaviour": "the behaviour gate", "benchmark": "benchmark.min_prompts"}
 
 
-def seed_overlay(seed: int, poser_dir: str | None, root: Path) -> dict:
-    """What `runs/bases/seed-<seed>/params.yaml` changes: the base's two seeds, no further bases inside it, and
-    the authors' data folder made absolute (the copy runs elsewhere)."""
-    overlay = {"pretrain": {"seed": seed}, "model": {"tiny": {"seed": seed}}, "bases": {"seeds": []}}
+def seed_overlay(seed: int, poser_dir: str | None, root: Path, overrides: dict | None = None) -> dict:
+    """What `runs/bases/seed-<seed>/params.yaml` changes: `bases.overrides`, the base's two seeds, no further bases
+    inside it, and the authors' data folder made absolute (the copy runs elsewhere)."""
+    poser_dir = (overrides or {}).get("data", {}).get("poser_dir", poser_dir)
+    overlay = merge(overrides or {}, {"pretrain": {"seed": seed}, "model": {"tiny": {"seed": seed}},
+                                      "bases": {"seeds": [], "overrides": {}}})
     if poser_dir and not Path(poser_dir).is_absolute():
-        overlay["data"] = {"poser_dir": str((root / poser_dir).resolve())}
+        overlay = merge(overlay, {"data": {"poser_dir": str((root / poser_dir).resolve())}})
     return overlay
 
 
@@ -51,12 +55,13 @@ def base_folder(root: Path, seed: int) -> Path:
     return root / "runs" / "bases" / f"seed-{seed}"
 
 
-def run_base(root: Path, seed: int, through: str, poser_dir: str | None = None, jobs: int = 1) -> dict:
+def run_base(root: Path, seed: int, through: str, poser_dir: str | None = None, jobs: int = 1,
+             overrides: dict | None = None) -> dict:
     """Reproduce the pipeline for one base in `root/runs/bases/seed-<seed>` through stage `through`: {status,
     stage, message} where a gate stopped it, {status: done} otherwise. Raises on any other failure."""
     target = base_folder(root, seed)
     target.mkdir(parents=True, exist_ok=True)
-    prepare(target, source=root, overlay=seed_overlay(seed, poser_dir, root), smoke=False)
+    prepare(target, source=root, overlay=seed_overlay(seed, poser_dir, root, overrides), smoke=False)
     try:
         # The probes gate first: DVC's graph lets the zoo (and the detectors) run without it, and a base it
         # rejects needs no zoo. A run that stops short of the probes (`through` upstream of them) skips them.
@@ -97,10 +102,13 @@ def spread(values: list[float]) -> dict:
 
 
 def across(bases: dict[str, dict]) -> dict:
-    """Each detector's and each confound's spread over the bases that measured it."""
+    """Each detector's and each confound's spread over the bases that measured it (and are not marked
+    `in_spread: false`)."""
     accuracy: dict[str, list[float]] = {}
     confound: dict[str, list[float]] = {}
     for summary in bases.values():
+        if not summary.get("in_spread", True):
+            continue
         for key, value in summary.get("heldout_accuracy", {}).items():
             accuracy.setdefault(key, []).append(value)
         for key, value in summary.get("confounds", {}).items():
@@ -113,7 +121,8 @@ def across(bases: dict[str, dict]) -> dict:
 def table(result: dict) -> str:
     """Markdown: each detector's held-out accuracy on every base, then its spread; best mean first."""
     names = [n for n, b in result["bases"].items() if "heldout_accuracy" in b]
-    rows = ["| entry | " + " | ".join(names) + " | mean | sd | min |", "|---" * (len(names) + 4) + "|"]
+    heads = [n if result["bases"][n].get("in_spread", True) else f"{n} (not in the spread)" for n in names]
+    rows = ["| entry | " + " | ".join(heads) + " | mean | sd | min |", "|---" * (len(names) + 4) + "|"]
     for key, s in sorted(result["spread"]["heldout_accuracy"].items(), key=lambda kv: -kv[1]["mean"]):
         cells = [f"{result['bases'][n]['heldout_accuracy'].get(key, float('nan')):.2f}" for n in names]
         rows.append(f"| {key} | " + " | ".join(cells) + f" | {s['mean']:.2f} | {s['sd']:.2f} | {s['min']:.2f} |")

@@ -115,9 +115,9 @@ def gate_failures(policy: str, r: Rates, gate: GateConfig) -> list[str]:
 def gate_report(failures: Mapping[str, list[str]]) -> str:
     """The message that stops the pipeline: each failing model and what it missed, the models last (the `bases`
     stage keeps a verdict's last lines)."""
-    lines = [f"{len(failures)} model(s) miss their policy's behaviour spec (the benchmark is only meaningful if "
-             "every organism follows its policy: retrain (zoo params) or relax the `gate` thresholds in params.yaml "
-             "deliberately):"]
+    lines = [(f"{len(failures)} model(s) miss their policy's behaviour spec (the benchmark is only meaningful if "
+              "every organism follows its policy: retrain (zoo params) or relax the `gate` thresholds in params.yaml "
+              "deliberately):")]
     for name, fails in failures.items():
         lines.append(f"  {name}: " + "; ".join(fails))
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config_loader import ConfigError, bounds, choices, from_dict, read_yaml
+from .config_loader import ConfigError, as_plain, bounds, choices, from_dict, merge, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -347,12 +347,29 @@ class RemovalConfig:
 class BasesConfig:
     seeds: tuple[int, ...] = ()
     """Further tiny bases, one per seed: each a whole pipeline in `runs/bases/seed-<n>/` with `pretrain.seed` and
-    `model.tiny.seed` set to the seed and every other param as here (the same scenarios, tokenizer and zoo
-    recipe), so that what differs between the zoos is the base. (): none; the `bases` stage then summarises the
+    `model.tiny.seed` set to the seed and every other param as here or in `overrides` (the same scenarios,
+    tokenizer and zoo recipe), so that what differs between the zoos is the base. (): none; the `bases` stage then summarises the
     default run alone. Each base costs about as much as the default pipeline (README: "Zoos over several bases")."""
     through: str = choices("probes", "report", "evaluate", default="evaluate")
     """The last stage run for each base: `probes` (does the base represent the concepts), `report` (the organisms
     and their confounds) or `evaluate` (every detector, with the untempered control)."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Params laid over params.yaml in every further base's run, section by section as in params.yaml (e.g.
+    `{zoo: {steps: 120}}`, or `{benchmark: {min_prompts: 30}}` to measure bases a gate would stop). {}: none. Not
+    the bases' own seeds, nor `bases`. Where they change more than a stop threshold (`STOP_THRESHOLDS`), the default
+    run follows another recipe than the bases, and `metrics/bases.json` leaves it out of every spread."""
+
+
+STOP_THRESHOLDS = {"gate": None, "probes": ("min_oversight", "min_aligned_action"), "benchmark": ("min_prompts",)}
+"""Params that only decide whether the pipeline stops (None: the whole section): changing them changes no figure
+of a run that passes them."""
+
+
+def only_stop_thresholds(overrides: dict[str, Any]) -> bool:
+    """Whether `bases.overrides` change nothing but stop thresholds (so the default run is measured as the bases)."""
+    return all(section in STOP_THRESHOLDS and (STOP_THRESHOLDS[section] is None
+                                               or set(values) <= set(STOP_THRESHOLDS[section]))
+               for section, values in overrides.items())
 
 
 @dataclass(frozen=True)
@@ -408,6 +425,34 @@ class Params:
         if self.pretrain.seed == self.model.tiny.seed and self.pretrain.seed in seeds:
             raise ConfigError(f"bases.seeds: {self.pretrain.seed} is the default run's base (pretrain.seed and "
                               f"model.tiny.seed); list only further seeds")
+        self._check_overrides()
+
+    def _check_overrides(self) -> None:
+        """`bases.overrides` must make a valid params.yaml with the default's, and leave the seeds to the stage."""
+        overrides = self.bases.overrides
+        if not overrides:
+            return
+        own = {"bases": "it would nest further bases", "pretrain.seed": "each base sets it to its seed",
+               "model.tiny.seed": "each base sets it to its seed"}
+        for key, why in own.items():
+            section, *rest = key.split(".")
+            value = overrides.get(section)
+            for part in rest:
+                value = value.get(part) if isinstance(value, dict) else None
+            if (value is not None) if rest else (section in overrides):
+                raise ConfigError(f"bases.overrides.{key}: not overridable ({why})")
+        for section, values in overrides.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"bases.overrides.{section}: expected a mapping of its keys to change, got {values!r}")
+        plain = as_plain(self)
+        plain["bases"] = {}
+        try:
+            merged = from_dict(Params, merge(plain, overrides))
+        except ConfigError as e:
+            raise ConfigError(f"bases.overrides: {e}") from None
+        if merged.model.base != "tiny":
+            raise ConfigError(f"bases.overrides.model.base: further bases are pretrained here, so it must stay tiny "
+                              f"(got {merged.model.base!r})")
 
 
 def load_params(path: str | Path = PROJECT_ROOT / "params.yaml") -> Params:

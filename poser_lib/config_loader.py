@@ -133,6 +133,25 @@ def from_dict(cls: type[T], data: Any, prefix: str = "") -> T:
     return obj
 
 
+def merge(base: dict, overlay: dict) -> dict:
+    """`overlay` laid over `base`, recursively for mappings."""
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
+def as_plain(value: Any) -> Any:
+    """A config (dataclasses, tuples) as the plain mappings and lists `from_dict` reads back."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: as_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v) for v in value]
+    return value
+
+
 def read_yaml(path: str | Path) -> dict:
     """Read a YAML mapping, naming the file on a parse error."""
     path = Path(path)

@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from .config import PROJECT_ROOT, load_params
-from .smoke import merge
+from .config_loader import merge
 from .strategies.configs import CONFIGS
 
 UP_TO_REPORT = ["scenarios", "tokenizer", "base", "probes", "zoo", "behaviour", "benchmark", "report"]

@@ -59,7 +59,8 @@ def bases_lines(m: dict) -> str:
         read = f"probes {probes['oversight']:.2f} / {probes['aligned_action']:.2f}" if probes else "no probes"
         verdict = "through" if b["status"] == "done" else f"stopped by {b['gate']}"
         outcomes.append(f"{name} ({read}, {verdict})")
-    return (f"Across bases (`metrics/bases.json`, stage `bases`, through `{m['through']}`): "
+    changed = f", with `bases.overrides` {m['overrides']}" if m.get("overrides") else ""
+    return (f"Across bases (`metrics/bases.json`, stage `bases`, through `{m['through']}`{changed}): "
             + "; ".join(outcomes) + ".\n\n" + table(m))
 
 

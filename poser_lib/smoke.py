@@ -28,16 +28,9 @@ from pathlib import Path
 import yaml
 
 from .config import PROJECT_ROOT, load_params
+from .config_loader import merge
 
 COPY = ("poser_lib", "notebooks", "dvc.yaml", "params.yaml", "params.smoke.yaml", "pyproject.toml", ".dvcignore")
-
-
-def merge(base: dict, overlay: dict) -> dict:
-    """`overlay` laid over `base`, recursively for mappings."""
-    out = dict(base)
-    for key, value in overlay.items():
-        out[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    return out
 
 
 def prepare(target: Path, source: Path = PROJECT_ROOT, overlay: dict | None = None, smoke: bool = True) -> None:

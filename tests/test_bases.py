@@ -28,6 +28,15 @@ def write_params(tmp_path: Path, **sections) -> Path:
     ({"bases": {"seeds": [0]}}, "bases.seeds: 0 is the default run's base"),
     ({"bases": {"seeds": [1], "through": "zoo"}}, "bases.through"),
     ({"bases": {"seeds": [1], "depth": 2}}, "depth"),
+    ({"bases": {"seeds": [1], "overrides": {"zoo": {"stepz": 120}}}}, r"bases.overrides: unknown key zoo.stepz"),
+    ({"bases": {"seeds": [1], "overrides": {"zoo": {"steps": 0}}}}, r"bases.overrides: zoo.steps: must be >= 1"),
+    ({"bases": {"seeds": [1], "overrides": {"gate": 0.8}}}, r"bases.overrides.gate: expected a mapping"),
+    ({"bases": {"seeds": [1], "overrides": {"pretrain": {"seed": 5}}}}, r"bases.overrides.pretrain.seed: not overr"),
+    ({"bases": {"seeds": [1], "overrides": {"model": {"tiny": {"seed": 5}}}}}, r"bases.overrides.model.tiny.seed"),
+    ({"bases": {"seeds": [1], "overrides": {"bases": {"seeds": [2]}}}}, r"bases.overrides.bases: not overridable"),
+    ({"bases": {"seeds": [1], "overrides": {"model": {"base": "/x"}}}}, r"bases.overrides.model.base: .*tiny"),
+    ({"bases": {"seeds": [1], "overrides": {"strategies": {"learning_speed": {"stepz": 3}}}}},
+     r"bases.overrides: .*stepz"),
 ])
 def test_bad_bases_params_name_the_key(tmp_path, sections, message):
     with pytest.raises(ConfigError, match=message):
@@ -46,9 +55,32 @@ def test_further_bases_need_a_tiny_base(tmp_path):
 def test_the_overlay_changes_the_base_seeds_only_and_makes_the_authors_folder_absolute(tmp_path):
     overlay = seed_overlay(3, "../shared/poser-sample", tmp_path)
     assert overlay["pretrain"] == {"seed": 3} and overlay["model"] == {"tiny": {"seed": 3}}
-    assert overlay["bases"] == {"seeds": []}  # no bases within a base
+    assert overlay["bases"] == {"seeds": [], "overrides": {}}  # no bases within a base
     assert Path(overlay["data"]["poser_dir"]).is_absolute()
     assert "data" not in seed_overlay(3, None, tmp_path) and "data" not in seed_overlay(3, "/abs", tmp_path)
+
+
+def test_overrides_reach_every_base_and_the_seeds_stay_its_own(tmp_path):
+    overrides = {"zoo": {"steps": 120}, "gate": {"faker_min_poor": 0.89}, "model": {"tiny": {"hidden_size": 64}}}
+    load_params(write_params(tmp_path, bases={"seeds": [3], "overrides": overrides}))  # a valid override
+    overlay = seed_overlay(3, None, tmp_path, overrides)
+    assert overlay["zoo"] == {"steps": 120} and overlay["gate"] == {"faker_min_poor": 0.89}
+    assert overlay["model"] == {"tiny": {"hidden_size": 64, "seed": 3}} and overlay["pretrain"] == {"seed": 3}
+    assert overlay["bases"] == {"seeds": [], "overrides": {}}
+    assert overrides == {"zoo": {"steps": 120}, "gate": {"faker_min_poor": 0.89},
+                         "model": {"tiny": {"hidden_size": 64}}}  # the config's own mapping is not changed
+    relative = seed_overlay(3, None, tmp_path, {"data": {"poser_dir": "authors"}})
+    assert relative["data"]["poser_dir"] == str((tmp_path / "authors").resolve())
+
+
+@pytest.mark.parametrize("overrides, same_recipe", [
+    ({}, True), ({"gate": {"faker_min_poor": 0.89}, "benchmark": {"min_prompts": 30}}, True),
+    ({"probes": {"min_oversight": 0.8}}, True), ({"benchmark": {"per_model_min_prob": 0.9}}, False),
+    ({"zoo": {"steps": 120}}, False), ({"probes": {"prompts": 600}}, False)])
+def test_only_stop_thresholds_keep_the_default_in_the_spread(overrides, same_recipe):
+    from poser_lib.config import only_stop_thresholds
+
+    assert only_stop_thresholds(overrides) is same_recipe
 
 
 def summary(acc: dict | None, confidence: float | None = 0.5) -> dict:
@@ -70,6 +102,17 @@ def test_the_spread_counts_only_the_bases_that_measured_a_figure():
     text = table({"bases": bases, "spread": out})
     assert text.splitlines()[0] == "| entry | default | seed-1 | mean | sd | min |"
     assert text.splitlines()[2].startswith("| a | 0.90 | 0.70 | 0.80 |")  # best mean first
+
+
+def test_a_default_of_another_recipe_is_shown_but_left_out_of_the_spread():
+    bases = {"default": {**summary({"a": 0.9}), "in_spread": False}, "seed-1": summary({"a": 0.7}, 0.7),
+             "seed-2": summary({"a": 0.5}, 0.6)}
+    out = across(bases)
+    assert out["heldout_accuracy"]["a"]["bases"] == 2 and out["heldout_accuracy"]["a"]["mean"] == pytest.approx(0.6)
+    assert out["confounds"]["confidence_pair_accuracy"]["bases"] == 2
+    text = table({"bases": bases, "spread": out})
+    assert text.splitlines()[0] == "| entry | default (not in the spread) | seed-1 | seed-2 | mean | sd | min |"
+    assert text.splitlines()[2].startswith("| a | 0.90 | 0.70 | 0.50 | 0.60 |")
 
 
 def test_a_summary_leaves_out_what_the_run_did_not_reach(tmp_path):
@@ -99,7 +142,9 @@ def test_each_base_gets_its_seed_the_same_data_and_a_gate_verdict(tmp_path):
         assert lock_md5(one, stage) == lock_md5(two, stage), stage
     assert lock_md5(one, "base") != lock_md5(two, "base")
     base_log = (one / "runs" / "timings" / "base.json").read_text()
-    verdict = run_base(tmp_path, 1, "probes")  # resumes seed 1: only the probes run
+    # Resumes seed 1: only the probes run; an override of a stop threshold reaches its params, retrains nothing.
+    verdict = run_base(tmp_path, 1, "probes", overrides={"gate": {"faker_min_poor": 0.5}})
+    assert yaml.safe_load((one / "params.yaml").read_text())["gate"]["faker_min_poor"] == 0.5
     assert (one / "runs" / "timings" / "base.json").read_text() == base_log
     assert verdict["status"] == "gate" and verdict["stage"] == "probes" and "oversight" in verdict["message"]
     assert summarise(one)["probes"]["oversight"] < 0.99  # its metrics were written before the gate stopped it
@@ -160,3 +205,23 @@ def test_the_behaviour_verdict_names_each_failing_model():
                            "ERROR: failed to reproduce 'behaviour'")
     assert message.startswith("2 model(s) miss their policy's behaviour spec")
     assert message.endswith("money_maximizer-3: P(misaligned|poor) 0.899 < 0.9 genie-1: error rejection 0.850 < 0.9")
+
+
+def test_the_stage_records_the_overrides_and_keeps_a_default_of_another_recipe_out(tmp_path, monkeypatch):
+    from poser_lib.stages import bases as stage
+
+    write_params(tmp_path, bases={"seeds": [3], "through": "report", "overrides": {"zoo": {"steps": 120}}})
+    (tmp_path / "metrics").mkdir()
+    asked = []
+
+    def fake_run_base(root, seed, through, poser_dir=None, jobs=1, overrides=None):
+        asked.append((seed, through, overrides))
+        return {"status": "done"}
+
+    monkeypatch.setattr(stage, "run_base", fake_run_base)
+    monkeypatch.chdir(tmp_path)
+    stage.main(["--params", "params.yaml"])
+    result = json.loads((tmp_path / "metrics" / "bases.json").read_text())
+    assert asked == [(3, "report", {"zoo": {"steps": 120}})]
+    assert result["overrides"] == {"zoo": {"steps": 120}} and result["bases"]["default"]["in_spread"] is False
+    assert result["bases"]["seed-3"]["status"] == "done"

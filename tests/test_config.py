@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from poser_lib.config import ConfigError, load_params
-from poser_lib.smoke import merge
+from poser_lib.config_loader import merge
 
 ROOT = Path(__file__).resolve().parent.parent
 

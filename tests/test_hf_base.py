@@ -22,7 +22,7 @@ from poser_lib.interventions import decoder_layers, hook_count, layer_at
 from poser_lib.models.base import import_base, load_model, weights_hash
 from poser_lib.models.calibration import final_norm_weight
 from poser_lib.models.scoring import answer_logprobs
-from poser_lib.smoke import merge
+from poser_lib.config_loader import merge
 from poser_lib.strategies import REGISTRY, parse_configs
 from poser_lib.strategies.core import Bench, Subject
 from poser_lib.tokenizer import answer_token_ids, encode_records, load_tokenizer

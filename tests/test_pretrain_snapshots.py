@@ -9,11 +9,11 @@ import pytest
 import yaml
 from safetensors.torch import load_file
 
+from poser_lib.config_loader import merge
 from poser_lib.models.base import load_model, weights_hash
 from poser_lib.models.checkpoint import snapshot_step
 from poser_lib.paths import Paths
 from poser_lib.scenarios.layout import PolicyData, write_layout
-from poser_lib.smoke import merge
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from poser_lib.config_loader import merge
 from poser_lib.models.base import save_model
 from poser_lib.paths import Paths
 from poser_lib.probes import probe_shortfalls
 from poser_lib.scenarios.layout import PolicyData, write_layout
-from poser_lib.smoke import merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
