@@ -64,9 +64,11 @@ def run_base(root: Path, seed: int, through: str, poser_dir: str | None = None, 
     prepare(target, source=root, overlay=seed_overlay(seed, poser_dir, root, overrides), smoke=False)
     try:
         # The probes gate first: DVC's graph lets the zoo (and the detectors) run without it, and a base it
-        # rejects needs no zoo. A run that stops short of the probes (`through` upstream of them) skips them.
+        # rejects needs no zoo. Then the report, whose confounds `evaluate` does not need either. A run that
+        # stops short of the probes (`through` upstream of them) skips them.
         upstream = needed(stage_graph(target), ["probes"]) - {"probes"}
-        for stage in [through] if through in upstream else dict.fromkeys(("probes", through)):
+        order = ("probes", "report", "evaluate") if through == "evaluate" else ("probes", through)
+        for stage in [through] if through in upstream else dict.fromkeys(order):
             run(target, stage, jobs=jobs)
     except StageFailed as e:
         if e.stage not in GATES or "Traceback" in e.log:

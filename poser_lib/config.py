@@ -352,7 +352,7 @@ class BasesConfig:
     default run alone. Each base costs about as much as the default pipeline (README: "Zoos over several bases")."""
     through: str = choices("probes", "report", "evaluate", default="evaluate")
     """The last stage run for each base: `probes` (does the base represent the concepts), `report` (the organisms
-    and their confounds) or `evaluate` (every detector, with the untempered control)."""
+    and their confounds) or `evaluate` (the report too, then every detector with the untempered control)."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """Params laid over params.yaml in every further base's run, section by section as in params.yaml (e.g.
     `{zoo: {steps: 120}}`, or `{benchmark: {min_prompts: 30}}` to measure bases a gate would stop). {}: none. Not

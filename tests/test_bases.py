@@ -171,9 +171,9 @@ def fake_runs(monkeypatch):
     return calls, fail
 
 
-def test_the_probes_gate_runs_before_the_zoo_whatever_the_last_stage(tmp_path, fake_runs):
+def test_the_probes_gate_runs_before_the_zoo_and_the_report_before_the_detectors(tmp_path, fake_runs):
     calls, _ = fake_runs
-    for through, expected in [("evaluate", ["probes", "evaluate"]), ("report", ["probes", "report"]),
+    for through, expected in [("evaluate", ["probes", "report", "evaluate"]), ("report", ["probes", "report"]),
                               ("probes", ["probes"]), ("base", ["base"])]:
         calls.clear()
         assert run_base(tmp_path, 1, through) == {"status": "done"}
