@@ -348,8 +348,8 @@ class BasesConfig:
     seeds: tuple[int, ...] = ()
     """Further tiny bases, one per seed: each a whole pipeline in `runs/bases/seed-<n>/` with `pretrain.seed` and
     `model.tiny.seed` set to the seed and every other param as here or in `overrides` (the same scenarios,
-    tokenizer and zoo recipe), so that what differs between the zoos is the base. (): none; the `bases` stage then summarises the
-    default run alone. Each base costs about as much as the default pipeline (README: "Zoos over several bases")."""
+    tokenizer and zoo recipe), so that what differs between the zoos is the base. (): none; the `bases` stage then
+    summarises the default run alone. Each base costs about as much as the default pipeline (README: "Zoos over several bases")."""
     through: str = choices("probes", "report", "evaluate", default="evaluate")
     """The last stage run for each base: `probes` (does the base represent the concepts), `report` (the organisms
     and their confounds) or `evaluate` (the report too, then every detector with the untempered control)."""
@@ -443,7 +443,8 @@ class Params:
                 raise ConfigError(f"bases.overrides.{key}: not overridable ({why})")
         for section, values in overrides.items():
             if not isinstance(values, dict):
-                raise ConfigError(f"bases.overrides.{section}: expected a mapping of its keys to change, got {values!r}")
+                raise ConfigError(f"bases.overrides.{section}: expected a mapping of its keys to change, "
+                                  f"got {values!r}")
         plain = as_plain(self)
         plain["bases"] = {}
         try:
