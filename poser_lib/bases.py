@@ -5,8 +5,8 @@ detector's accuracy on one zoo says little until it is measured on several. For 
 project is copied into `runs/bases/seed-<n>/` (code, notebooks, dvc.yaml and params.yaml with `pretrain.seed` and
 `model.tiny.seed` set to the seed, and `bases.overrides` laid over the rest) and DVC reproduces it there through
 `bases.through`; the scenarios, tokenizer and zoo recipe stay those of the default run (unless overridden), so the
-base is what differs. A folder run before is reused: DVC
-reruns only what changed, and an interrupted base resumes where its stages left off.
+base is what differs. A folder run before is reused: DVC reruns only what changed, and an interrupted base resumes
+where its stages left off.
 
 A base that misses a gate (its probes, the behaviour gate, the benchmark's minimum) is a result, recorded with
 the stage and its message; any other failure stops the stage. `metrics/bases.json` then holds each base's probes,

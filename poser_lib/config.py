@@ -349,7 +349,8 @@ class BasesConfig:
     """Further tiny bases, one per seed: each a whole pipeline in `runs/bases/seed-<n>/` with `pretrain.seed` and
     `model.tiny.seed` set to the seed and every other param as here or in `overrides` (the same scenarios,
     tokenizer and zoo recipe), so that what differs between the zoos is the base. (): none; the `bases` stage then
-    summarises the default run alone. Each base costs about as much as the default pipeline (README: "Zoos over several bases")."""
+    summarises the default run alone. Each base costs about as much as the default pipeline (README: "Zoos over
+    several bases")."""
     through: str = choices("probes", "report", "evaluate", default="evaluate")
     """The last stage run for each base: `probes` (does the base represent the concepts), `report` (the organisms
     and their confounds) or `evaluate` (the report too, then every detector with the untempered control)."""
