@@ -2,11 +2,11 @@
 
 Which class fits worse, and with it which detectors work, changes with the base (README: "A third base"), so a
 detector's accuracy on one zoo says little until it is measured on several. For each seed in `bases.seeds` the
-project is copied into `runs/bases/seed-<n>/` (code, notebooks, dvc.yaml and params.yaml with `pretrain.seed` and
-`model.tiny.seed` set to the seed, and `bases.overrides` laid over the rest) and DVC reproduces it there through
-`bases.through`; the scenarios, tokenizer and zoo recipe stay those of the default run (unless overridden), so the
-base is what differs. A folder run before is reused: DVC reruns only what changed, and an interrupted base resumes
-where its stages left off.
+project is copied into `runs/bases/seed-<n>/` (`seed-<n>-<hash>/` where `bases.overrides` change the recipe): code,
+notebooks, dvc.yaml and params.yaml with `pretrain.seed` and `model.tiny.seed` set to the seed and the overrides
+laid over the rest. DVC reproduces it there through `bases.through`; the scenarios, tokenizer and zoo recipe stay
+those of the default run (unless overridden), so the base is what differs. A folder run before is reused: DVC
+reruns only what changed, and an interrupted base resumes where its stages left off.
 
 A base that misses a gate (its probes, the behaviour gate, the benchmark's minimum) is a result, recorded with
 the stage and its message; any other failure stops the stage. `metrics/bases.json` then holds each base's probes,
@@ -19,9 +19,10 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from .config import only_stop_thresholds
 from .config_loader import merge
 from .confounds import CONFOUNDS
-from .io import read_json
+from .io import fingerprint, read_json
 from .smoke import StageFailed, needed, prepare, run, stage_graph
 
 # Stages whose failure is a verdict on the base or its zoo, not a fault: each writes its metrics, then exits 1.
@@ -50,16 +51,19 @@ def gate_message(log: str) -> str:
     return " ".join(line.strip() for line in lines[max(start - 1, 0):])
 
 
-def base_folder(root: Path, seed: int) -> Path:
-    """Where the pipeline of the base of `seed` runs: its own copy of the project and DVC project."""
-    return root / "runs" / "bases" / f"seed-{seed}"
+def base_folder(root: Path, seed: int, overrides: dict | None = None) -> Path:
+    """Where the pipeline of the base of `seed` runs: its own copy of the project and DVC project. Overrides that
+    change the recipe get folders of their own (`seed-<n>-<hash>`), so that trying a recipe keeps the default
+    recipe's zoos; stop thresholds alone do not (they change no output)."""
+    tag = "" if only_stop_thresholds(overrides or {}) else f"-{fingerprint(overrides)[:8]}"
+    return root / "runs" / "bases" / f"seed-{seed}{tag}"
 
 
 def run_base(root: Path, seed: int, through: str, poser_dir: str | None = None, jobs: int = 1,
              overrides: dict | None = None) -> dict:
     """Reproduce the pipeline for one base in `root/runs/bases/seed-<seed>` through stage `through`: {status,
     stage, message} where a gate stopped it, {status: done} otherwise. Raises on any other failure."""
-    target = base_folder(root, seed)
+    target = base_folder(root, seed, overrides)
     target.mkdir(parents=True, exist_ok=True)
     prepare(target, source=root, overlay=seed_overlay(seed, poser_dir, root, overrides), smoke=False)
     try:

@@ -225,3 +225,15 @@ def test_the_stage_records_the_overrides_and_keeps_a_default_of_another_recipe_o
     assert asked == [(3, "report", {"zoo": {"steps": 120}})]
     assert result["overrides"] == {"zoo": {"steps": 120}} and result["bases"]["default"]["in_spread"] is False
     assert result["bases"]["seed-3"]["status"] == "done"
+    assert result["bases"]["seed-3"]["folder"].startswith("runs/bases/seed-3-")  # another recipe, its own folder
+
+
+def test_a_recipe_override_gets_its_own_folder_and_a_stop_threshold_does_not(tmp_path):
+    from poser_lib.bases import base_folder
+
+    plain = base_folder(tmp_path, 3)
+    assert plain == tmp_path / "runs" / "bases" / "seed-3"
+    assert base_folder(tmp_path, 3, {"gate": {"faker_min_poor": 0.89}, "benchmark": {"min_prompts": 30}}) == plain
+    longer, slower = base_folder(tmp_path, 3, {"zoo": {"steps": 120}}), base_folder(tmp_path, 3, {"zoo": {"lr": 1e-4}})
+    assert len({plain, longer, slower}) == 3 and longer.name.startswith("seed-3-")
+    assert base_folder(tmp_path, 3, {"zoo": {"steps": 120}}) == longer  # the same recipe, the same folder

@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     for seed in cfg.seeds:
         print(f"bases: seed {seed}, through {cfg.through}", flush=True)
         outcome = run_base(root, seed, cfg.through, params.data.poser_dir, overrides=cfg.overrides)
-        bases[f"seed-{seed}"] = {"seed": seed, **outcome, **summarise(base_folder(root, seed))}
+        folder = base_folder(root, seed, cfg.overrides)
+        bases[f"seed-{seed}"] = {"seed": seed, "folder": str(folder.relative_to(root)), **outcome, **summarise(folder)}
         if outcome["status"] == "gate":
             print(f"bases: seed {seed} stopped at {outcome['gate']} ({outcome['stage']}): {outcome['message']}")
     result = {"through": cfg.through, "overrides": cfg.overrides, "bases": bases,
