@@ -433,19 +433,17 @@ class Params:
         overrides = self.bases.overrides
         if not overrides:
             return
-        own = {"bases": "it would nest further bases", "pretrain.seed": "each base sets it to its seed",
-               "model.tiny.seed": "each base sets it to its seed"}
-        for key, why in own.items():
-            section, *rest = key.split(".")
-            value = overrides.get(section)
-            for part in rest:
-                value = value.get(part) if isinstance(value, dict) else None
-            if (value is not None) if rest else (section in overrides):
-                raise ConfigError(f"bases.overrides.{key}: not overridable ({why})")
         for section, values in overrides.items():
             if not isinstance(values, dict):
                 raise ConfigError(f"bases.overrides.{section}: expected a mapping of its keys to change, "
                                   f"got {values!r}")
+        if "bases" in overrides:
+            raise ConfigError("bases.overrides.bases: not overridable (it would nest further bases)")
+        tiny = overrides.get("model", {}).get("tiny")
+        for key, given in (("pretrain.seed", "seed" in overrides.get("pretrain", {})),
+                           ("model.tiny.seed", isinstance(tiny, dict) and "seed" in tiny)):
+            if given:
+                raise ConfigError(f"bases.overrides.{key}: not overridable (each base sets it to its seed)")
         plain = as_plain(self)
         plain["bases"] = {}
         try:

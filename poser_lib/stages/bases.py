@@ -1,9 +1,9 @@
 """Stage `bases`: the pipeline on every further base in `bases.seeds`, then `metrics/bases.json` (poser_lib/bases.py).
 
 The default run's figures come first (from `metrics/`; left out of the spread where `bases.overrides` change
-the recipe), then one entry per seed. With no seeds the stage only
-summarises the default run, in about a second. Each seed's pipeline runs one stage at a time, each stage with the
-workers `model.workers` gives it; its outputs stay in `runs/bases/seed-<n>/`.
+the recipe), then one entry per seed. With no seeds the stage only summarises the default run, in about a second.
+Each seed's pipeline runs one stage at a time, each stage with the workers `model.workers` gives it; its outputs
+stay in its folder (`bases.base_folder`).
 """
 
 from __future__ import annotations
