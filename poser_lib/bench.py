@@ -5,9 +5,10 @@ loop cost here (the baseline through which stage times from two machines compare
 matrix product in float32 and bfloat16, measured now; (2) training throughput of the default base model in
 pretraining and in zoo fine-tuning in both dtypes, marking the one `model.dtype` resolves to here (tokens/s,
 achieved FLOP/s, share of the peak of that dtype read just before and just after it), zoo fine-tuning also as
-the zoo stage runs it on a CPU (one one-thread process per core, summed); (3) how the detector stages read
-models: prompts/s of one process using every thread against one-thread worker processes side by side
-(`parallel.run_each`), and of small against large forward batches; (4) the wall time and peak memory of every
+the zoo stage runs it on a CPU (one one-thread process per core, summed), and pretraining once more in a
+process whose malloc keeps glibc's defaults (every model stage has malloc keep freed memory: `keep_freed_memory`);
+(3) how the detector stages read models: prompts/s of one process using every thread against one-thread worker
+processes side by side (`parallel.run_each`), and of small against large forward batches; (4) the wall time and peak memory of every
 stage of the last pipeline run (`runs/timings/`, written by each stage as it ends), or a note if there was none.
 
 FLOPs are counted as 6 x (non-embedding parameters) per token, plus attention (12 x layers x d_model x
@@ -20,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import platform
 import random
 import resource
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -39,6 +42,7 @@ from .models.pretrain import lm_loss
 from .models.scoring import answer_logprobs
 from .parallel import cores, run_each, torch_threads
 from .paths import Paths
+from .stages.common import keep_freed_memory
 
 
 def cpu_name() -> str:
@@ -160,6 +164,20 @@ def bench_pretrain(cfg: TinyModelConfig, dtype: str, steps: int, vocab: int = 12
             "step_ms": 1000 * seconds / steps}
 
 
+def _pretrain_job(job: tuple[TinyModelConfig, str, int, int]) -> dict:
+    cfg, dtype, steps, threads = job
+    torch.set_num_threads(threads)
+    return bench_pretrain(cfg, dtype, steps)
+
+
+def bench_pretrain_default_malloc(cfg: TinyModelConfig, dtype: str, steps: int) -> dict:
+    """`bench_pretrain` in a fresh process whose malloc keeps glibc's defaults (the stages call
+    `keep_freed_memory`, and so does this benchmark: a process cannot go back), with as many threads as here."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_pretrain_job, (cfg, dtype, steps, torch.get_num_threads())).result()
+
+
 def _read_job(job: tuple[TinyModelConfig, str, int, int, str]) -> float:
     """Seconds to read the answer log-probabilities of 120 benchmark-length prompts with one seeded model."""
     cfg, dtype, seed, batch_tokens, kernel = job
@@ -204,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params("params.yaml")
     if params.model.threads:
         torch.set_num_threads(params.model.threads)
+    kept = keep_freed_memory()  # as every model stage does (stages.common.setup_torch)
     cfg = params.model.tiny
     print(f"{cpu_name()}, {cores()} cores; bfloat16 matrix instructions (AMX or AVX512-BF16): {cpu_has_native_bf16()}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
@@ -223,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
     runs += [(f"zoo, {cores()} workers, in {micro}", bench_finetune_workers, dtype, micro)
              for dtype in dict.fromkeys((used, "bfloat16", "float32"))]
     runs += [("base pretraining", bench_pretrain, dtype, None) for dtype in dict.fromkeys((used, "bfloat16", "float32"))]
+    if kept:
+        runs.append(("base, malloc's defaults", bench_pretrain_default_malloc, used, None))
     print(f"(zoo: batches of 32 prompt-length sequences, {micro} length-sorted part(s) per batch as zoo.micro_batches "
           "sets; 'real' counts only the work on real tokens, padding left out)")
     for name, fn, dtype, parts in runs:
@@ -232,13 +253,14 @@ def main(argv: list[str] | None = None) -> None:
         r = fn(cfg, dtype, args.steps) if parts is None else fn(cfg, dtype, args.steps, parts)
         after = matmul_peak(getattr(torch, dtype), seconds=1.0)
         low, high = sorted((before, after))
+        pipeline = dtype == used and parts in (None, micro) and fn is not bench_pretrain_default_malloc
         real = (f"; real {100 * r['useful_flops'] / ((low + high) / 2):4.1f}% ({100 * r['padding']:.0f}% padding)"
                 if "useful_flops" in r else "")
         print(f"{name:27s} {dtype:9s} {r['tokens_per_s']:9.0f} tokens/s  {r['step_ms']:6.0f} ms/step  "
               f"{r['flops'] / 1e9:6.1f} GFLOP/s = {100 * r['flops'] / ((low + high) / 2):5.1f}% of the {dtype} "
               f"peak read around it ({low / 1e9:.0f}-{high / 1e9:.0f} GFLOP/s: "
               f"{100 * r['flops'] / high:.1f}-{100 * r['flops'] / low:.1f}%){real}"
-              f"{'  <- the pipeline' if dtype == used and parts in (None, micro) else ''}")
+              f"{'  <- the pipeline' if pipeline else ''}")
     print(f"\nreading models as the detector stages do ({used}, 6 models x 3 passes x 120 prompts):")
     reading = bench_reading(cfg, used)
     slowest = min(reading.values())
