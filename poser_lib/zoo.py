@@ -68,6 +68,10 @@ class ZooLog:
     """Mean margin on the calibration prompts after calibration."""
     dtype: str | None = None
     """The dtype its matrix products trained in (`model.dtype` resolved on this machine); None in older logs."""
+    trained_distance: float | None = None
+    """L2 distance from the base when training ended, before calibration put the weights on the trust region's
+    sphere (`weight_distance` is after): below `zoo.max_distance`, calibration scaled the fine-tuning offset up to
+    the radius. None in older logs."""
 
 
 def save_member(model: PreTrainedModel, path: Path, tokenizer: PreTrainedTokenizerBase, log: "ZooLog",
@@ -162,6 +166,8 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
         state = finetune(model, examples, answer_ids, cfg, seed=seed, pad_id=tokenizer.pad_token_id, dtype=dtype,
                          trainable=trainable, anchor=anchor, state=state, optimizer_state=opt_state,
                          on_step=on_step)
+    measure_distance = adapter_distance if cfg.method == "lora" else weight_distance
+    trained = measure_distance(model, base_state)[0]
     temps, calibrated = [], None
     if cfg.calibrate:
         if not calibration or not calibration[0]:
@@ -173,10 +179,10 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
         except ValueError as e:
             raise ValueError(f"{name}: zoo.calibrate: {e}") from e
         temps = [t]
-    dist, rel = adapter_distance(model, base_state) if cfg.method == "lora" else weight_distance(model, base_state)
+    dist, rel = measure_distance(model, base_state)
     tail = state.losses[-10:]
     log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,
-                 time.perf_counter() - started, state.tokens, temps, calibrated, dtype)
+                 time.perf_counter() - started, state.tokens, temps, calibrated, dtype, trained)
     return model, log
 
 

@@ -28,9 +28,9 @@ def zoo_project(tmp_path, tiny_model, tokenizer, small_data, small_params):
     return params, paths, read_layout(paths.scenarios, 1)
 
 
-def _train(params, paths, data, tokenizer, folder, workers):
+def _train(params, paths, data, tokenizer, folder, workers, count=3):
     params = replace(params, model=replace(params.model, workers=workers))
-    members = zoo_members(1)[:3]
+    members = zoo_members(1)[:count]
     with torch_threads(1):
         train_share(members, params, paths, data, tokenizer, answer_token_ids(tokenizer), load_model(paths.base),
                     folder=folder)
@@ -72,6 +72,21 @@ def test_calibration_is_recorded_and_a_failed_one_names_the_model(zoo_project, t
     with pytest.raises(ValueError, match=r"^truth_teller-0: zoo\.calibrate: "):
         _train(params, paths, data, tokenizer, paths.root / "unreachable", 1)
     assert not (paths.root / "unreachable" / "truth_teller-0").exists()
+
+
+def test_the_log_keeps_the_distance_training_reached_before_calibration(zoo_project, tokenizer):
+    params, paths, data = zoo_project
+    params = replace(params, zoo=replace(params.zoo, steps=20, lr=3e-3, target_prob=0.7),
+                     benchmark=replace(params.benchmark, candidates="paper"))
+    _train(params, paths, data, tokenizer, paths.root / "free", 1, count=1)
+    free = read_log(paths.root / "free" / "truth_teller-0" / "train_log.json")
+    assert free.trained_distance == free.weight_distance  # nothing after training moved it
+    # The same training, then calibration divides the final norm by a temperature: that moves the weights.
+    params = replace(params, zoo=replace(params.zoo, calibrate=True))
+    _train(params, paths, data, tokenizer, paths.root / "calibrated", 1, count=1)
+    log = read_log(paths.root / "calibrated" / "truth_teller-0" / "train_log.json")
+    assert log.temperatures[0] != pytest.approx(1.0, abs=1e-3)
+    assert log.trained_distance == free.weight_distance and log.weight_distance != log.trained_distance
 
 
 @pytest.mark.parametrize("rule", ["family", "paper"])

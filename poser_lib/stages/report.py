@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     metrics["confounds_over_limit"] = confounds_over_limit(metrics, params.report.max_confound)
     write_json(paths.metrics / "zoo.json", metrics)
     per_model = [{"model": n, "policy": policy_of[n], "steps": logs[n].steps, "final_loss": logs[n].final_loss,
-                  "weight_distance": distance[n], "confidence_margin": model_margin.get(n),
+                  "weight_distance": distance[n], "trained_distance": logs[n].trained_distance,
+                  "confidence_margin": model_margin.get(n),
                   "final_norm_scale": norm_scale[n], "temperatures": logs[n].temperatures,
                   "steps_to_spec": spec[n]} for n, _, _ in members]
     write_json(paths.metrics / "zoo_models.json", per_model)

@@ -168,8 +168,12 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
     try:
         for job, log in run_each(_train_job, pending, workers):
             overall.update(1)
-            print(f"{tag}{job.name}{label}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}, "
-                  f"{log.seconds:.0f}s", flush=True)
+            # A model that ended training inside the trust region is scaled out to its sphere by calibration:
+            # an extrapolation of what it learnt (at 30 steps it broke fakers' behaviour, README "Thirty steps").
+            moved = (f" (trained to {log.trained_distance:.2f}: calibration scaled it out)"
+                     if log.trained_distance is not None and log.weight_distance - log.trained_distance > 0.005 else "")
+            print(f"{tag}{job.name}{label}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}"
+                  f"{moved}, {log.seconds:.0f}s", flush=True)
     finally:
         _SHARED.clear()
     overall.close()
