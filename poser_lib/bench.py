@@ -8,8 +8,9 @@ achieved FLOP/s, share of the peak of that dtype read just before and just after
 the zoo stage runs it on a CPU (one one-thread process per core, summed), and pretraining once more in a
 process whose malloc keeps glibc's defaults (every model stage has malloc keep freed memory: `keep_freed_memory`);
 (3) how the detector stages read models: prompts/s of one process using every thread against one-thread worker
-processes side by side (`parallel.run_each`), and of small against large forward batches; (4) the wall time and peak memory of every
-stage of the last pipeline run (`runs/timings/`, written by each stage as it ends), or a note if there was none.
+processes side by side (`parallel.run_each`), and of small against large forward batches; (4) the wall time and
+peak memory of every stage of the last pipeline run (`runs/timings/`, written by each stage as it ends), or a
+note if there was none.
 
 FLOPs are counted as 6 x (non-embedding parameters) per token, plus attention (12 x layers x d_model x
 positions / 2 for the causal half) and the LM head where logits are computed: the usual dense-transformer

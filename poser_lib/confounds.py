@@ -7,7 +7,7 @@ No torch here: the report stage, the `bases` summary and the tests read the list
 from __future__ import annotations
 
 CONFOUNDS = ("confidence_pair_accuracy", "weight_distance_pair_accuracy", "final_norm_scale_pair_accuracy",
-             "final_loss_pair_accuracy")
+             "final_loss_pair_accuracy", "trained_distance_pair_accuracy")
 
 
 def confounds_over_limit(metrics: dict, limit: float) -> list[str]:

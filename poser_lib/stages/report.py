@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     margin = conf[conf.in_benchmark].groupby(["model", "combination"]).margin.mean().to_dict()
     model_margin = conf[conf.in_benchmark].groupby("model").margin.mean().to_dict()
     distance = {n: log.weight_distance for n, log in logs.items()}
+    # Where training left each model, before calibration put it on the trust region's sphere (None in older logs):
+    # a class that trains less far is scaled out further, which the distance after calibration cannot show.
+    trained = {n: log.trained_distance for n, log in logs.items()}
+    trained_known = all(v is not None for v in trained.values())
     # Calibration puts a temperature into the final norm: how much does that one vector's scale give away?
     base_norm = float(final_norm_weight(load_model(paths.base)).detach().norm())
     norm_scale = {n: float(final_norm_weight(load_model(paths.model(n))).detach().norm()) / base_norm for n in logs}
@@ -81,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
         "confidence_pairs_judged": len(judged),
         "weight_distance_pair_accuracy": separability(pairs, lambda m, c: distance[m]),
         "weight_distance_pair_accuracy_faker_farther": pair_accuracy(pairs, lambda m, c: distance[m]),
+        "trained_distance": ({"aligned": by_class(trained, False), "faker": by_class(trained, True)}
+                             if trained_known else None),
+        "trained_distance_pair_accuracy": separability(pairs, lambda m, c: trained[m]) if trained_known else None,
         "final_norm_scale": {"aligned": by_class(norm_scale, False), "faker": by_class(norm_scale, True)},
         "final_norm_scale_pair_accuracy": separability(pairs, lambda m, c: norm_scale[m]),
         "steps": {"aligned": by_class({n: l.steps for n, l in logs.items()}, False),
@@ -109,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     for k in ("models", "training_dtype", "gate_passed", "pairs", "base_probe_oversight", "base_probe_aligned_action",
               "confidence_margin", "weight_distance", "confidence_pair_accuracy",
               "confidence_pair_accuracy_faker_less_confident_ci", "weight_distance_pair_accuracy",
-              "final_norm_scale_pair_accuracy", "final_loss_pair_accuracy", "steps_to_spec"):
+              "trained_distance_pair_accuracy", "final_norm_scale_pair_accuracy", "final_loss_pair_accuracy",
+              "steps_to_spec"):
         print(f"{k}: {metrics[k]}")
     for k in metrics["confounds_over_limit"]:
         print(f"WARNING: {k} is {metrics[k]:.3f}, over report.max_confound {params.report.max_confound}: "
