@@ -170,8 +170,9 @@ def train_share(members: list[tuple[str, str, int]], params: Params, paths: Path
             overall.update(1)
             # A model that ended training inside the trust region is scaled out to its sphere by calibration:
             # an extrapolation of what it learnt (at 30 steps it broke fakers' behaviour, README "Thirty steps").
-            moved = (f" (trained to {log.trained_distance:.2f}: calibration scaled it out)"
-                     if log.trained_distance is not None and log.weight_distance - log.trained_distance > 0.005 else "")
+            scaled = (params.zoo.max_distance and params.zoo.calibrate and log.trained_distance is not None
+                      and log.weight_distance - log.trained_distance > 0.005)
+            moved = f" (trained to {log.trained_distance:.2f}: calibration scaled it out)" if scaled else ""
             print(f"{tag}{job.name}{label}: loss {log.final_loss:.3f}, distance from base {log.weight_distance:.2f}"
                   f"{moved}, {log.seconds:.0f}s", flush=True)
     finally:
