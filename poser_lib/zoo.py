@@ -167,7 +167,8 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
                          trainable=trainable, anchor=anchor, state=state, optimizer_state=opt_state,
                          on_step=on_step)
     measure_distance = adapter_distance if cfg.method == "lora" else weight_distance
-    trained = measure_distance(model, base_state)[0]
+    dist, rel = measure_distance(model, base_state)
+    trained = dist
     temps, calibrated = [], None
     if cfg.calibrate:
         if not calibration or not calibration[0]:
@@ -179,7 +180,7 @@ def train_member(base: PreTrainedModel, base_state: dict[str, torch.Tensor], tok
         except ValueError as e:
             raise ValueError(f"{name}: zoo.calibrate: {e}") from e
         temps = [t]
-    dist, rel = measure_distance(model, base_state)
+        dist, rel = measure_distance(model, base_state)  # calibration moved the weights
     tail = state.losses[-10:]
     log = ZooLog(name, fingerprint, state.step, float(sum(tail) / len(tail)), state.losses, dist, rel, history,
                  time.perf_counter() - started, state.tokens, temps, calibrated, dtype, trained)
