@@ -290,6 +290,56 @@ def test_calibration_out_of_reach_on_the_sphere_raises(tiny_model, tokenizer, ca
                   params=list(tiny_model.parameters()), anchor=anchor, radius=radius)
 
 
+class Reads:
+    """A function of log T with a record of the points read, as `calibrate` hands `find_root` its margins."""
+
+    def __init__(self, f):
+        self.f, self.points = f, []
+
+    def __call__(self, x):
+        self.points.append(x)
+        return self.f(x)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: -0.5 - x,                            # the margin exactly 1/T: the first step is the root
+    lambda x: -0.5 - 2.1 * x + 1.4 * x * x,        # steeper at 0, flattening (saint-0's shape on the sphere)
+    lambda x: 0.3 - 1.3 * x - 0.8 * x ** 3,        # a margin above the target: T rises
+    lambda x: math.log(0.2 + math.exp(-3 * x)) - math.log(1.2 * 0.98),  # curved, root off the first secant
+])
+def test_find_root_stops_within_tolerance_at_the_last_point_it_read(f):
+    from poser_lib.models.calibration import find_root
+
+    reads = Reads(f)
+    x = find_root(reads, f(0.0), close=1e-3)
+    assert abs(f(x)) <= 1e-3
+    assert reads.points[-1] == x  # the weights a caller set for its last read are the root's
+    assert len(reads.points) <= 12
+
+
+def test_find_root_at_zero_reads_nothing():
+    from poser_lib.models.calibration import find_root
+
+    reads = Reads(lambda x: 5e-4 - x)
+    assert find_root(reads, 5e-4, close=1e-3) == 0.0 and reads.points == []
+
+
+def test_find_root_names_the_closest_point_when_out_of_reach_or_a_jump():
+    from poser_lib.models.calibration import OutOfReach, find_root
+
+    # Rises toward zero, peaks below it and falls again (a margin that peaks below the target on the sphere).
+    with pytest.raises(OutOfReach) as away:
+        find_root(lambda x: -0.1 - 0.2 * (x + 0.3) ** 2, -0.118, close=1e-3)
+    assert not away.value.crossed and away.value.x == pytest.approx(-0.118) and away.value.fx < 0
+    # Crosses zero in a step: no point within tolerance exists.
+    with pytest.raises(OutOfReach) as jump:
+        find_root(lambda x: -0.2 if x > -0.1 else 0.2, -0.2, close=1e-3)
+    assert jump.value.crossed and abs(jump.value.x + 0.1) < 1e-6
+    # Never read beyond the bound, and out of reach there.
+    with pytest.raises(OutOfReach):
+        find_root(lambda x: -10.0 - 0.001 * x, -10.0, close=1e-3, bound=2.0)
+
+
 def test_trust_region_is_refused_with_lora(small_params):
     from poser_lib.config import ConfigError
 

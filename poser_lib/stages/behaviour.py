@@ -2,7 +2,8 @@
 
 Outputs: `data/behaviour/rates.json` (per model: rates, pass/fail and what it missed), written before the
 stage fails, so a failing model can be inspected; `data/behaviour/spectrum.csv` (per model and oversight level:
-mean P(misaligned action) and the share choosing it, for the spectrum figure).
+mean P(misaligned action) and the share choosing it, for the spectrum figure); `data/behaviour/answer_logprobs.json`
+(every model's answer log-probabilities by prompt id, which the benchmark stage reuses: `poser_lib.reads`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import torch
 
 from ..behaviour import gate_failures, gate_report, rates, spectrum
 from ..io import write_json, write_with
+from ..reads import read_key, save_reads
 from ..roster import zoo_members
-from .common import answer_logprobs_each, stage_args, zoo_data
+from .common import answer_logprobs_each, device, stage_args, zoo_data
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     members = zoo_members(params.scenarios.variants)
     reads = answer_logprobs_each(params, {name: (paths.model(name), data[policy].test) for name, policy, _ in members},
                                  "behaviour")
+    dev = device(params)
+    save_reads(paths.behaviour / "answer_logprobs.json", reads,
+               {name: read_key(paths.model(name), params.model.dtype, dev) for name in reads})
     for name, policy, _ in members:
         records, lp, answers = reads[name]
         lp = torch.from_numpy(lp)

@@ -160,12 +160,16 @@ def answer_logprobs_each(params: Params, records: dict[str, tuple[Path, Sequence
     from ..tokenizer import answer_token_ids, encode_records, load_tokenizer
 
     dev = device(params)
-    kept, jobs = {}, []
+    kept, jobs, out = {}, [], {}
     for name, (path, recs) in records.items():
         tok = load_tokenizer(path)
         kept[name], encoded = encode_records(tok, list(recs), params.tokenizer.max_prompt_tokens)
-        jobs.append(_Read(name, path, encoded, answer_token_ids(tok), tok.pad_token_id, params.model.dtype, str(dev)))
-    out, bar = {}, progress(len(jobs), label)
+        answers = answer_token_ids(tok)
+        if not encoded:  # nothing to read (no prompt, or every one over the limit): the model is not loaded
+            out[name] = ([], np.empty((0, len(answers)), dtype=np.float32), list(answers))
+            continue
+        jobs.append(_Read(name, path, encoded, answers, tok.pad_token_id, params.model.dtype, str(dev)))
+    bar = progress(len(jobs), label)
     for job, lp in run_each(_read_answers, jobs, worker_count(params.model.workers, dev)):
         out[job.name] = (kept[job.name], lp, list(job.answers))
         bar.update(1)
