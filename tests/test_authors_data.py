@@ -6,6 +6,8 @@ import json
 import pytest
 
 from conftest import SAMPLE
+from inprocess import run_in_process
+from poser_lib.config import load_params
 from poser_lib.scenarios.layout import Quirks, read_benchmark
 from poser_lib.scenarios.policies import COMBINATIONS
 
@@ -27,14 +29,21 @@ def test_their_benchmark_files_read_one_record_per_prompt():
 @needs_sample
 @pytest.mark.slow
 def test_the_whole_pipeline_runs_on_their_data_with_their_benchmark(tmp_path):
-    from poser_lib.smoke import prepare, run
+    """Every stage that reads prompts, on their data: the import, the zoo, their benchmark taken as it is, every
+    strategy, the control, the evaluator, the removal experiment, and the saliency figure's reading of their
+    oversight facts. In this process (`inprocess`); the smoke test runs the same stages through DVC and the
+    notebooks, which only show the stages' tables."""
+    from poser_lib.figures import saliency_example
+    from poser_lib.paths import Paths
+    from poser_lib.smoke import prepare
 
     # Their prompts are longer than ours: room for them, so that their benchmark's cued prompts are kept.
     prepare(tmp_path, overlay={"data": {"source": "poser", "poser_dir": str(SAMPLE)},
                                "benchmark": {"source": "poser"},
                                "tokenizer": {"max_prompt_tokens": 600}, "model": {"tiny": {"max_positions": 640}},
-                               "generalization": {"unseen_paraphrases": False}})
-    run(tmp_path)
+                               "generalization": {"unseen_paraphrases": False, "evasive_fakers": False}})
+    ran = run_in_process(tmp_path, "generalization", "removal", "report")
+    assert {f"strategy@{name}" for name in load_params(tmp_path / "params.yaml").strategies} <= set(ran)
     manifest = json.loads((tmp_path / "data" / "scenarios" / "manifest.json").read_text())
     assert manifest["policies"]["genie"]["test"] == len(json.loads(
         (SAMPLE / "data" / "training" / "genie" / "test.json").read_text()))
@@ -49,4 +58,8 @@ def test_the_whole_pipeline_runs_on_their_data_with_their_benchmark(tmp_path):
     assert "noise_injection/gaussian" in strategies and "ensemble/logistic" in strategies
     general = json.loads((tmp_path / "metrics" / "generalization.json").read_text())
     assert general["unseen_paraphrases"] == {"enabled": False, "switch": "generalization.unseen_paraphrases"}
-    assert (tmp_path / "supplement" / "index.html").is_file()
+    assert json.loads((tmp_path / "metrics" / "removal.json").read_text())["fakers"] > 0
+    # The figure notebook's saliency example: their oversight fact found in their prompt's tokens.
+    example = saliency_example(Paths(tmp_path), "genie_and_money", ["genie-1", "money_maximizer-1"])
+    assert any(example["critical"]) and not all(example["critical"])
+    assert all(len(s) == len(example["tokens"]) for s in example["saliency"].values())

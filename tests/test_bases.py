@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from inprocess import exit_hooks_now
 from poser_lib import bases as bases_module
 from poser_lib.bases import across, gate_message, run_base, seed_overlay, summarise, table
 from poser_lib.config import load_params
@@ -220,7 +221,8 @@ def test_the_stage_records_the_overrides_and_keeps_a_default_of_another_recipe_o
 
     monkeypatch.setattr(stage, "run_base", fake_run_base)
     monkeypatch.chdir(tmp_path)
-    stage.main(["--params", "params.yaml"])
+    with exit_hooks_now():  # its time is logged in tmp_path, not where the test process exits
+        stage.main(["--params", "params.yaml"])
     result = json.loads((tmp_path / "metrics" / "bases.json").read_text())
     assert asked == [(3, "report", {"zoo": {"steps": 120}})]
     assert result["overrides"] == {"zoo": {"steps": 120}} and result["bases"]["default"]["in_spread"] is False

@@ -28,6 +28,7 @@ from poser_lib.strategies.core import Bench, Subject
 from poser_lib.tokenizer import answer_token_ids, encode_records, load_tokenizer
 
 from poser_lib.config import PROJECT_ROOT as ROOT
+from inprocess import run_in_process
 from test_strategies import FAST
 
 GPT2_LORA = ["c_attn", "c_fc"]  # GPT-2's module names: the Llama defaults do not exist in it
@@ -172,17 +173,19 @@ def test_accelerate_splits_the_zoo_between_processes(gpt2_folder, tmp_path):
 
 @pytest.mark.slow
 def test_the_pipeline_runs_on_a_gpt2_base_with_a_lora_zoo(gpt2_folder, tmp_path):
-    """`dvc repro` on the smoke profile with `model.base` naming the GPT-2 folder: import, a LoRA zoo saved as
-    adapters, the benchmark, the report, the removal experiment, and the evasive-fakers track, which retrains the
-    LoRA fakers and runs every strategy on the adapters. The strategy notebooks, the evaluator and the
-    generalization stage read only the strategies' tables, whatever the architecture: the smoke test runs those."""
-    from poser_lib.smoke import prepare, run
+    """The pipeline's stages on the smoke profile with `model.base` naming the GPT-2 folder: import, a LoRA zoo
+    saved as adapters, the benchmark, the report, the removal experiment, and the evasive-fakers track, which
+    retrains the LoRA fakers and runs every strategy on the adapters. In this process (`inprocess`): the smoke
+    test runs the same stages through DVC, and the notebooks, the evaluator and the generalization stage, which
+    read only the strategies' tables whatever the architecture."""
+    from poser_lib.smoke import prepare
 
     prepare(tmp_path, overlay={
         "model": {"base": str(gpt2_folder)},
         "zoo": {"method": "lora", "calibrate": False, "max_distance": 0.0, "lora": {"r": 2, "target_modules": GPT2_LORA}},
         "strategies": {"learning_speed": {"lora_targets": ["c_fc"]}}})
-    run(tmp_path, "report", "removal", "track_evasive")
+    ran = run_in_process(tmp_path, "report", "removal", "track_evasive")
+    assert {"base", "zoo", "behaviour", "benchmark", "report", "removal", "track_evasive"} <= set(ran)
     imported = json.loads((tmp_path / "data" / "models" / "base" / "import_log.json").read_text())
     assert imported["architecture"] == "GPT2LMHeadModel"
     zoo = json.loads((tmp_path / "metrics" / "zoo.json").read_text())

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from safetensors.torch import load_file
 
+from inprocess import exit_hooks_now
 from poser_lib.config_loader import merge
 from poser_lib.models.base import load_model, weights_hash
 from poser_lib.models.checkpoint import snapshot_step
@@ -40,7 +41,8 @@ def run_stage(monkeypatch, folder: Path, stage: str) -> None:
     import importlib
 
     monkeypatch.chdir(folder)
-    importlib.import_module(f"poser_lib.stages.{stage}").main(["--params", "params.yaml"])
+    with exit_hooks_now():  # its time is logged in `folder`, not where the test process exits
+        importlib.import_module(f"poser_lib.stages.{stage}").main(["--params", "params.yaml"])
 
 
 def snapshot_hash(path: Path, like: Path) -> str:
