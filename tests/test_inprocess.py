@@ -3,8 +3,8 @@
 from importlib import import_module
 
 import pytest
-
 from inprocess import call, commands, in_order
+
 from poser_lib.config import PROJECT_ROOT
 
 
