@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,3 +108,18 @@ def run_in_process(target: Path, *stages: str) -> dict[str, float]:
         os.chdir(here)
         torch.set_num_threads(threads)
     return timings
+
+
+def run_as_commands(target: Path, *stages: str) -> None:
+    """Run `stages` (notebooks, say) as DVC would, their command lines in a shell in `target`, without DVC; the
+    stages they read must have run. Raises RuntimeError, naming the stage and showing its output, if one fails."""
+    cmds = commands(target)
+    env = {**os.environ, "PYTHONPATH": str(target), "PYTHONHASHSEED": "0", "TOKENIZERS_PARALLELISM": "false",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for name in stages:
+        for line in cmds[name]:
+            done = subprocess.run(line, shell=True, cwd=target, env=env, capture_output=True, text=True,
+                                  check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"stage {name} ({line}) failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import SAMPLE
-from inprocess import run_in_process
+from inprocess import run_as_commands, run_in_process
 from poser_lib.config import load_params
 from poser_lib.scenarios.layout import Quirks, read_benchmark
 from poser_lib.scenarios.policies import COMBINATIONS
@@ -31,8 +31,8 @@ def test_their_benchmark_files_read_one_record_per_prompt():
 def test_the_whole_pipeline_runs_on_their_data_with_their_benchmark(tmp_path):
     """Every stage that reads prompts, on their data: the import, the zoo, their benchmark taken as it is, every
     strategy, the control, the evaluator, the removal experiment, and the saliency figure's reading of their
-    oversight facts. In this process (`inprocess`); the smoke test runs the same stages through DVC and the
-    notebooks, which only show the stages' tables."""
+    oversight facts, in this process (`inprocess`), then the two notebooks that show records. The smoke test runs
+    every stage through DVC, and the other notebooks, which show only the stages' tables."""
     from poser_lib.figures import saliency_example
     from poser_lib.paths import Paths
     from poser_lib.smoke import prepare
@@ -43,6 +43,9 @@ def test_the_whole_pipeline_runs_on_their_data_with_their_benchmark(tmp_path):
                                "tokenizer": {"max_prompt_tokens": 600}, "model": {"tiny": {"max_positions": 640}},
                                "generalization": {"unseen_paraphrases": False, "evasive_fakers": False}})
     ran = run_in_process(tmp_path, "generalization", "removal", "report")
+    # The two notebooks that show records, not tables: their examples and their benchmark sets.
+    run_as_commands(tmp_path, "notebook_scenarios", "notebook_benchmark")
+    assert (tmp_path / "runs" / "01_scenarios.ipynb").is_file() and (tmp_path / "runs" / "03_benchmark.ipynb").is_file()
     assert {f"strategy@{name}" for name in load_params(tmp_path / "params.yaml").strategies} <= set(ran)
     manifest = json.loads((tmp_path / "data" / "scenarios" / "manifest.json").read_text())
     assert manifest["policies"]["genie"]["test"] == len(json.loads(

@@ -3,7 +3,7 @@
 from importlib import import_module
 
 import pytest
-from inprocess import call, commands, in_order
+from inprocess import call, commands, in_order, run_as_commands
 
 from poser_lib.config import PROJECT_ROOT
 
@@ -28,3 +28,12 @@ def test_stages_come_after_what_they_read_and_a_cycle_is_named():
         in_order({"a": {"b"}, "b": {"a"}}, {"a", "b"})
     with pytest.raises(ValueError, match="no in-process form"):
         call("papermill in.ipynb out.ipynb")
+
+
+def test_a_failing_command_is_named_with_its_output(tmp_path, monkeypatch):
+    import inprocess
+
+    monkeypatch.setattr(inprocess, "commands", lambda target: {"broken": ["mkdir -p runs", "echo said-this; exit 3"]})
+    with pytest.raises(RuntimeError, match=r"(?s)stage broken .*exit 3.*said-this"):
+        run_as_commands(tmp_path, "broken")
+    assert (tmp_path / "runs").is_dir()  # the lines before it ran, in the target
